@@ -1,0 +1,48 @@
+# UPI Checkout — developer and CI entry points.
+# `make test` is what CI runs (via .ci/run). Everything installs from this repo's files.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: help venv run test lint browser-deps fmt clean
+
+help: ## List the targets
+	@echo "UPI Checkout — make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## Create .venv (if missing) and install requirements-dev.txt
+
+# Reinstall only when a requirements file is newer than the stamp.
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -r requirements-dev.txt
+	@touch $@
+
+run: venv ## Run the app (embedded defaults; PORT, HOST, ... pass through from the environment)
+	$(PY) app.py
+
+test: venv browser-deps ## Lint, then run the whole test suite
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest -q
+
+lint: venv ## ruff check, ruff format --check, mypy (files set in pyproject.toml)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+browser-deps: ## Make sure Debian's Chromium is at /usr/bin/chromium (apt-get as root)
+	bash scripts/ensure-chromium
+
+fmt: venv ## Format the code and apply ruff's automatic fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean: ## Remove caches and test artifacts (keeps .venv)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +

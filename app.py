@@ -1,0 +1,73 @@
+"""Run the gateway: `python app.py` (or `make run`) serves it with gunicorn's threaded worker.
+
+Settings come from the environment and `.env`; a bad value stops start-up with
+one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+from checkout import create_app  # noqa: E402
+from checkout.config import ConfigError, Settings  # noqa: E402
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        print(f"upi-checkout: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _banner(settings: Settings) -> str:
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [f"UPI Checkout listening on {base}/", f"  health:  {base}/health"]
+    if settings.in_memory_store:
+        lines.append("  STORE:   in memory (MONGODB_URI=mongomock://): payments are lost on exit")
+    if settings.sandbox:
+        lines += [
+            "  WALLET:  sandbox, no real money moves",
+            f"  demo:    open {base}/l/demo and press 'Simulate payment'",
+            "           or: .venv/bin/flask --app app sandbox pay ORDER_ID",
+        ]
+    return "\n".join(lines)
+
+
+def serve(settings: Settings) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    # The in-memory store lives in one process, so the embedded default runs one worker.
+    workers = 1 if settings.in_memory_store else 2
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": f"{settings.host}:{settings.port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": 8,
+                "timeout": 30,
+                "accesslog": None,
+                "post_worker_init": "checkout.gunicorn_conf.post_worker_init",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            # Built in the worker, after fork: MongoDB clients and threads don't survive fork.
+            return create_app(settings)
+
+    print(_banner(settings), flush=True)
+    _Server().run()
+
+
+if __name__ == "__main__":
+    serve(_settings_or_exit())
+else:
+    app = create_app(_settings_or_exit())

@@ -1,0 +1,139 @@
+"""UPI Checkout: a self-hosted UPI payment gateway.
+
+`create_app` wires config → extensions → storage → blueprints → errors → commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from checkout.config import Settings
+from checkout.errors import register_error_handlers
+from checkout.extensions import cors, csrf, limiter, talisman
+from checkout.gateway import EXTENSION_KEY, Gateway
+from checkout.jsonio import GatewayJSONProvider
+from checkout.logs import configure_logging
+from checkout.providers import build_provider
+from checkout.services.ticker import Ticker
+from checkout.storage.store import Store
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAX_BODY_BYTES = 64 * 1024
+
+log = logging.getLogger("checkout.requests")
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    settings = settings or Settings.from_env()
+    if overrides:
+        settings = settings.with_overrides(**overrides)
+    configure_logging(settings)
+
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    app.json = GatewayJSONProvider(app)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or settings.admin_secret or os.urandom(32).hex(),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    if settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+
+    _init_extensions(app, settings)
+
+    store = Store(settings.mongodb_uri, settings.mongodb_db_name)
+    store.ensure_indexes()
+    provider = build_provider(settings, store)
+    gateway = Gateway(settings, store, provider, Ticker(store, provider, settings))
+    app.extensions[EXTENSION_KEY] = gateway
+
+    from checkout.api import bp as api_bp
+    from checkout.web import bp as pay_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(pay_bp)
+    csrf.exempt(api_bp)
+    register_error_handlers(app)
+    _register_request_hooks(app, gateway)
+
+    from checkout.cli import register_commands
+
+    register_commands(app)
+    if settings.in_memory_store:
+        log.warning("data lives in memory (MONGODB_URI=%s): it is gone on restart", "mongomock://")
+    return app
+
+
+def _init_extensions(app: Flask, settings: Settings) -> None:
+    csrf.init_app(app)
+    limiter.init_app(app)
+    if settings.ratelimit_storage_uri.startswith("memory://"):
+        # One process-wide memory store: a new app (tests, reload) starts with fresh counters.
+        limiter.reset()
+    cors.init_app(
+        app,
+        resources={r"/api/*": {"origins": list(settings.allowed_origins)}},
+        allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+        expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"],
+        max_age=600,
+    )
+    frame_ancestors = "'none'"
+    talisman.init_app(
+        app,
+        force_https=False,
+        strict_transport_security=settings.production,
+        session_cookie_secure=settings.production,
+        frame_options="DENY",
+        content_security_policy={
+            "default-src": "'self'",
+            "img-src": "'self' data:",
+            "script-src": "'self'",
+            "style-src": "'self'",
+            "connect-src": "'self'",
+            "object-src": "'none'",
+            "base-uri": "'none'",
+            "form-action": "'self'",
+            "frame-ancestors": frame_ancestors,
+        },
+        content_security_policy_nonce_in=["script-src", "style-src"],
+        referrer_policy="strict-origin-when-cross-origin",
+    )
+
+
+def _register_request_hooks(app: Flask, gateway: Gateway) -> None:
+    @app.before_request
+    def _start_timer_and_ticker() -> None:
+        g.started = time.perf_counter()
+        if gateway.settings.start_ticker:
+            gateway.ticker.start()
+
+    @app.after_request
+    def _log_request(response: Response) -> Response:
+        started = g.get("started")
+        duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+        log.info(
+            "%s %s %s %.1fms %s",
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
+            request.remote_addr,
+        )
+        return response

@@ -1,0 +1,387 @@
+"""JSON endpoints: parse, call one service, answer. Field names follow the seed exactly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from pydantic import BaseModel
+
+from checkout.api.auth import require_merchant
+from checkout.api.schemas import (
+    CreateCheckoutSessionBody,
+    CreatePaymentSessionBody,
+    OrderRefBody,
+    SandboxCreditBody,
+    UpiQrQuery,
+)
+from checkout.clock import utcnow
+from checkout.domain.lifecycle import Status
+from checkout.domain.money import rupees_decimal
+from checkout.domain.upi import build_upi_uri
+from checkout.errors import ApiError
+from checkout.extensions import limiter
+from checkout.gateway import client_ip, current_gateway, public_base_url
+from checkout.providers.base import ProviderError
+from checkout.qr import qr_png_data_uri
+from checkout.services import checkouts, nonces, sandbox, ticks
+from checkout.services.health import health_report
+from checkout.storage.models import PaymentSession
+
+bp = Blueprint("api", __name__)
+
+Model = TypeVar("Model", bound=BaseModel)
+SESSION_ID_PREFIX = "cs_"
+
+
+def _validation_context() -> dict[str, Any]:
+    return {"max_paise": current_gateway().settings.max_amount_paise}
+
+
+def parse_body(model: type[Model]) -> Model:
+    if not request.is_json:
+        raise ApiError(
+            400,
+            "Request body must be JSON",
+            [{"field": "body", "message": "send Content-Type: application/json"}],
+        )
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(
+            400,
+            "Request body must be a JSON object",
+            [{"field": "body", "message": "expected a JSON object"}],
+        )
+    return model.model_validate(data, context=_validation_context())
+
+
+def parse_query(model: type[Model]) -> Model:
+    return model.model_validate(request.args.to_dict(), context=_validation_context())
+
+
+def iso(moment: Any) -> str | None:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
+
+
+def hosted_url(session: PaymentSession) -> str:
+    return public_base_url() + url_for("pay.page", token=session.token)
+
+
+def upi_uri_for(session: PaymentSession) -> str:
+    return checkouts.payment_uri(session, current_gateway().settings)
+
+
+# -- who may call: origins ------------------------------------------------------------
+
+
+def _origin_of(value: str) -> str | None:
+    parts = urlsplit(value)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@bp.before_app_request
+def _refuse_foreign_origins() -> Response | None:
+    """A browser on a site not in ALLOWED_ORIGINS gets 403; no Origin = a server, allowed."""
+    if not request.path.startswith("/api"):
+        return None
+    claimed = request.headers.get("Origin") or request.headers.get("Referer")
+    if not claimed:
+        return None
+    origin = _origin_of(claimed)
+    allowed = set(current_gateway().settings.allowed_origins)
+    allowed.add(request.host_url.rstrip("/").lower())
+    if origin in allowed:
+        return None
+    raise ApiError(403, "Origin not allowed", [{"field": "Origin", "message": "not allowed"}])
+
+
+# -- rate limits ------------------------------------------------------------------------
+
+
+def _create_limit() -> str:
+    settings = current_gateway().settings
+    return f"{settings.rate_limit_max_requests} per {settings.rate_limit_window_ms // 1000} seconds"
+
+
+GENEROUS = "120 per minute"
+POLLING = "600 per minute"
+
+
+# -- health -----------------------------------------------------------------------------
+
+
+@bp.get("/health")
+@limiter.exempt
+def health() -> tuple[Response, int]:
+    gateway = current_gateway()
+    status, body = health_report(gateway.store, gateway.provider)
+    return jsonify({"status": body.pop("status"), "timestamp": iso(utcnow()), **body}), status
+
+
+# -- the seed's endpoints ---------------------------------------------------------------
+
+
+@bp.get("/api/nonce")
+@limiter.limit(GENEROUS)
+def issue_nonce() -> Response:
+    gateway = current_gateway()
+    lifetime = timedelta(minutes=gateway.settings.nonce_expiry_minutes)
+    value = nonces.issue_nonce(gateway.store, ip=client_ip(), now=utcnow(), lifetime=lifetime)
+    return jsonify({"nonce": value, "expiresInSeconds": int(lifetime.total_seconds())})
+
+
+@bp.post("/api/create-payment-session")
+@limiter.limit(_create_limit)
+def create_payment_session() -> Response:
+    body = parse_body(CreatePaymentSessionBody)
+    gateway = current_gateway()
+    now = utcnow()
+    order_id = body.orderId or checkouts.new_order_id()
+    if gateway.store.order_id_taken(order_id):
+        raise ApiError(409, f"orderId {order_id!r} is already used", [_field("orderId", "taken")])
+    nonces.consume_nonce(gateway.store, body.nonce, now=now)
+    session = checkouts.create_checkout(
+        gateway.store,
+        gateway.provider,
+        gateway.settings,
+        checkouts.CheckoutRequest(
+            order_id=order_id,
+            amount_paise=body.total_paise,
+            source="seed",
+            base_price_paise=body.basePrice,
+            tax_paise=body.tax,
+            product_details=body.productDetails,
+            delivery_details=body.deliveryDetails,
+            email=body.email,
+            coupon_code=body.couponCode or None,
+            ip=client_ip(),
+        ),
+        now=now,
+    )
+    return jsonify(
+        {
+            "success": True,
+            "orderId": session.orderId,
+            "amount": rupees_decimal(session.amountPaise),
+            "url": hosted_url(session),
+            "status": session.status,
+            "expiresAt": iso(session.expiresAt),
+            "upiString": upi_uri_for(session),
+        }
+    )
+
+
+def _field(name: str, message: str) -> dict[str, str]:
+    return {"field": name, "message": message}
+
+
+@bp.get("/api/payment-status/<order_id>")
+@limiter.limit(POLLING)
+def payment_status(order_id: str) -> Response:
+    session = checkouts.find_checkout(current_gateway().store, order_id, now=utcnow())
+    return jsonify({"status": session.status})
+
+
+@bp.post("/api/payment-done")
+@limiter.limit(GENEROUS)
+def payment_done() -> Response:
+    body = parse_body(OrderRefBody)
+    gateway = current_gateway()
+    session = checkouts.find_checkout(gateway.store, body.orderId, now=utcnow())
+    expected = rupees_decimal(session.amountPaise)
+    if session.status == Status.COMPLETED.value:
+        return jsonify({"status": "already-completed", "diff": expected, "expected": expected})
+    ticks.tick_soon(gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner)
+    session = checkouts.find_checkout(gateway.store, body.orderId, now=utcnow())
+    if session.status == Status.COMPLETED.value:
+        return jsonify({"status": "completed", "diff": expected, "expected": expected})
+    baseline = gateway.store.wallet_state().baselinePaise
+    initial = session.initialBalancePaise
+    diff = baseline - initial if baseline is not None and initial is not None else 0
+    return jsonify(
+        {
+            "status": "not-matched",
+            "diff": rupees_decimal(diff) if diff >= 0 else -rupees_decimal(-diff),
+            "expected": expected,
+            "sessionStatus": session.status,
+        }
+    )
+
+
+@bp.post("/api/payment-cancel")
+@limiter.limit(GENEROUS)
+def payment_cancel() -> Response:
+    body = parse_body(OrderRefBody)
+    gateway = current_gateway()
+    session = checkouts.cancel_checkout(
+        gateway.store, gateway.settings, body.orderId, now=utcnow(), ip=client_ip()
+    )
+    return jsonify({"status": session.status})
+
+
+@bp.get("/api/upi-qr")
+@limiter.limit(GENEROUS)
+def upi_qr() -> Response:
+    query = parse_query(UpiQrQuery)
+    settings = current_gateway().settings
+    uri = build_upi_uri(
+        payee_vpa=settings.upi_id,
+        payee_name=settings.upi_payee_name,
+        amount_paise=query.amount,
+        note=query.note,
+    )
+    return jsonify(
+        {
+            "upiString": uri,
+            "qrCode": qr_png_data_uri(uri),
+            "upiId": settings.upi_id,
+            "payeeName": settings.upi_payee_name,
+            "amount": rupees_decimal(query.amount),
+        }
+    )
+
+
+@bp.get("/api/balance")
+@limiter.limit(GENEROUS)
+def balance() -> Response:
+    require_merchant()
+    gateway = current_gateway()
+    try:
+        paise = gateway.provider.balance()
+    except ProviderError as exc:
+        raise ApiError(502, f"The wallet did not answer ({exc.reason})") from None
+    return jsonify({"balance": rupees_decimal(paise)})
+
+
+@bp.get("/api/order/<order_id>")
+@limiter.limit(GENEROUS)
+def order(order_id: str) -> Response:
+    require_merchant()
+    found = current_gateway().store.order_by_order_id(order_id)
+    if found is None:
+        raise ApiError(404, "Order not found", [_field("orderId", "no such order")])
+    return jsonify(
+        {
+            "success": True,
+            "order": {
+                "orderId": found.orderId,
+                "productDetails": found.productDetails,
+                "deliveryDetails": found.deliveryDetails,
+                "email": found.email,
+                "totalAmount": rupees_decimal(found.totalAmountPaise),
+                "amountPaid": rupees_decimal(found.amountPaidPaise),
+                "status": found.status,
+                "paymentMethod": found.paymentMethod,
+                "late": found.late,
+                "createdAt": iso(found.createdAt),
+            },
+        }
+    )
+
+
+@bp.post("/api/sandbox/credit")
+@limiter.limit(GENEROUS)
+def sandbox_credit() -> Response:
+    gateway = current_gateway()
+    if not gateway.settings.sandbox:
+        raise ApiError(404, "Not found")
+    body = parse_body(SandboxCreditBody)
+    now = utcnow()
+    if body.orderId is not None:
+        amount, new_balance = sandbox.pay_checkout(gateway.store, body.orderId, now=now)
+    else:
+        assert body.amount is not None
+        amount = body.amount
+        new_balance = sandbox.credit_wallet(gateway.store, amount, now=now)
+    return jsonify({"credited": rupees_decimal(amount), "balance": rupees_decimal(new_balance)})
+
+
+# -- merchant API v1 --------------------------------------------------------------------
+
+
+def checkout_session_view(session: PaymentSession) -> dict[str, Any]:
+    return {
+        "id": f"{SESSION_ID_PREFIX}{session.id}",
+        "orderId": session.orderId,
+        "amount": rupees_decimal(session.amountPaise),
+        "requestedAmount": rupees_decimal(session.totalAmountPaise),
+        "currency": "INR",
+        "status": session.status,
+        "late": session.late,
+        "url": hosted_url(session),
+        "upiString": upi_uri_for(session),
+        "description": session.description,
+        "customer": session.customer or {},
+        "metadata": session.metadata or {},
+        "returnUrl": session.returnUrl,
+        "cancelUrl": session.cancelUrl,
+        "expiresAt": iso(session.expiresAt),
+        "createdAt": iso(session.createdAt),
+        "completedAt": iso(session.completedAt),
+    }
+
+
+def _session_by_public_id(session_id: str) -> PaymentSession:
+    gateway = current_gateway()
+    raw = session_id.removeprefix(SESSION_ID_PREFIX)
+    session = None
+    if session_id.startswith(SESSION_ID_PREFIX) and len(raw) == 24:
+        try:
+            int(raw, 16)
+            session = gateway.store.session_by_id(raw)
+        except ValueError:
+            session = None
+    if session is None:
+        raise ApiError(404, "Checkout session not found", [_field("id", "no such session")])
+    return checkouts.apply_expiry(gateway.store, session, now=utcnow())
+
+
+@bp.post("/api/v1/checkout-sessions")
+@limiter.limit(GENEROUS)
+def create_checkout_session() -> tuple[Response, int]:
+    require_merchant()
+    body = parse_body(CreateCheckoutSessionBody)
+    gateway = current_gateway()
+    session = checkouts.create_checkout(
+        gateway.store,
+        gateway.provider,
+        gateway.settings,
+        checkouts.CheckoutRequest(
+            order_id=body.orderId or checkouts.new_order_id(),
+            amount_paise=body.amount,
+            source="v1",
+            email=body.customer.email,
+            description=body.description,
+            customer=body.customer.model_dump(exclude_none=True),
+            metadata=body.metadata,
+            return_url=body.returnUrl,
+            cancel_url=body.cancelUrl,
+            expires_in_minutes=body.expiresInMinutes,
+            ip=client_ip(),
+        ),
+        now=utcnow(),
+    )
+    return jsonify(checkout_session_view(session)), 201
+
+
+@bp.get("/api/v1/checkout-sessions/<session_id>")
+@limiter.limit(POLLING)
+def get_checkout_session(session_id: str) -> Response:
+    require_merchant()
+    return jsonify(checkout_session_view(_session_by_public_id(session_id)))
+
+
+@bp.post("/api/v1/checkout-sessions/<session_id>/cancel")
+@limiter.limit(GENEROUS)
+def cancel_checkout_session(session_id: str) -> Response:
+    require_merchant()
+    gateway = current_gateway()
+    session = _session_by_public_id(session_id)
+    cancelled = checkouts.cancel_checkout(
+        gateway.store, gateway.settings, session.orderId, now=utcnow(), ip=client_ip()
+    )
+    return jsonify(checkout_session_view(cancelled))

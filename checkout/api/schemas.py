@@ -1,0 +1,189 @@
+"""Request schemas: every JSON body and query is checked here, and nowhere else.
+
+Strict types keep odd input (`{"$gt": ""}` where a string goes, booleans
+where money goes) out of queries. The same models will feed the OpenAPI
+document.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any
+
+from bson.decimal128 import Decimal128
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
+
+from checkout.domain.money import MoneyError, parse_rupees
+
+ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
+_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[A-Za-z]{2,24}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_DEPTH = 4
+MAX_KEYS = 50
+
+
+def _money(value: Any, info: ValidationInfo, *, allow_zero: bool) -> int:
+    max_paise = (info.context or {}).get("max_paise")
+    try:
+        return parse_rupees(value, max_paise=max_paise, allow_zero=allow_zero)
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _positive_money(value: Any, info: ValidationInfo) -> int:
+    return _money(value, info, allow_zero=False)
+
+
+def _money_or_zero(value: Any, info: ValidationInfo) -> int:
+    return _money(value, info, allow_zero=True)
+
+
+_MONEY_SCHEMA = WithJsonSchema(
+    {
+        "oneOf": [
+            {"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.01},
+            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+        ],
+        "description": 'Rupees, at most two decimals (e.g. 1018 or "1018.50")',
+    }
+)
+Money = Annotated[int, BeforeValidator(_positive_money), _MONEY_SCHEMA]
+MoneyOrZero = Annotated[int, BeforeValidator(_money_or_zero), _MONEY_SCHEMA]
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("must be an email address like name@example.com")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+def _document(value: Any, depth: int = 0) -> Any:
+    """Free-form merchant data: keys cannot be operators or paths, nesting is bounded."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, dict):
+        if len(value) > MAX_KEYS:
+            raise ValueError(f"has more than {MAX_KEYS} keys")
+        clean = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not key or key.startswith("$") or "." in key:
+                raise ValueError("keys must be non-empty and must not start with $ or contain .")
+            clean[key] = _document(item, depth + 1)
+        return clean
+    if isinstance(value, list):
+        if len(value) > MAX_KEYS:
+            raise ValueError(f"has more than {MAX_KEYS} items")
+        return [_document(item, depth + 1) for item in value]
+    if isinstance(value, Decimal):
+        return Decimal128(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        raise ValueError("holds a number too large to store")
+    if isinstance(value, str) and len(value) > 2000:
+        raise ValueError("holds a text longer than 2000 characters")
+    return value
+
+
+def _top_document(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("must be an object")
+    result: dict[str, Any] = _document(value)
+    return result
+
+
+Document = Annotated[
+    dict[str, Any],
+    BeforeValidator(_top_document),
+    WithJsonSchema({"type": "object", "additionalProperties": True}),
+]
+OrderId = Annotated[StrictStr, Field(pattern=ORDER_ID_PATTERN)]
+Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
+ShortText = Annotated[StrictStr, Field(max_length=200), AfterValidator(_no_control)]
+Url = Annotated[StrictStr, Field(max_length=2048), AfterValidator(_http_url)]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class CreatePaymentSessionBody(Schema):
+    """The seed's create request, field for field."""
+
+    orderId: OrderId | None = None
+    productDetails: Document = Field(default_factory=dict)
+    deliveryDetails: Document = Field(default_factory=dict)
+    email: Email | None = None
+    basePrice: Money
+    tax: MoneyOrZero = 0
+    couponCode: Annotated[StrictStr, Field(max_length=64)] | None = None
+    nonce: Any = Field(default=None, description="64 hex characters from GET /api/nonce")
+
+    @model_validator(mode="after")
+    def _total_within_limit(self, info: ValidationInfo) -> CreatePaymentSessionBody:
+        max_paise = (info.context or {}).get("max_paise")
+        if max_paise is not None and self.basePrice + self.tax > max_paise:
+            raise ValueError(f"basePrice + tax must not exceed {max_paise // 100} rupees")
+        return self
+
+    @property
+    def total_paise(self) -> int:
+        return self.basePrice + self.tax
+
+
+class OrderRefBody(Schema):
+    orderId: OrderId
+
+
+class UpiQrQuery(Schema):
+    amount: Money
+    note: Annotated[StrictStr, Field(max_length=80), AfterValidator(_no_control)] | None = None
+
+
+class SandboxCreditBody(Schema):
+    amount: Money | None = None
+    orderId: OrderId | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SandboxCreditBody:
+        if (self.amount is None) == (self.orderId is None):
+            raise ValueError("give either amount or orderId")
+        return self
+
+
+class Customer(Schema):
+    email: Email | None = None
+    name: ShortText | None = None
+    phone: Annotated[StrictStr, Field(pattern=r"^\+?[0-9 \-]{6,20}$")] | None = None
+
+
+class CreateCheckoutSessionBody(Schema):
+    orderId: OrderId | None = None
+    amount: Money
+    description: ShortText | None = None
+    customer: Customer = Field(default_factory=Customer)
+    returnUrl: Url | None = None
+    cancelUrl: Url | None = None
+    metadata: Document = Field(default_factory=dict)
+    expiresInMinutes: Annotated[int, Field(strict=True, ge=1, le=1440)] | None = None

@@ -1,0 +1,114 @@
+"""The one error format: JSON `{"error", "details"}` for API clients, a readable page for people.
+
+A 5xx is a bug, so the catch-all logs the traceback and answers a plain 500
+without any detail of what went wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from checkout.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+JSON_PREFIXES = ("/api", "/health")
+
+
+class ApiError(Exception):
+    """Raised by views to answer an error in the one format."""
+
+    def __init__(
+        self, status: int, message: str, details: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details or []
+
+
+def wants_json() -> bool:
+    if request.path.startswith(JSON_PREFIXES):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    details = []
+    for error in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        message = error["msg"].removeprefix("Value error, ")
+        details.append({"field": field, "message": message})
+    return details
+
+
+def error_response(
+    status: int,
+    message: str,
+    details: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    if wants_json():
+        body: dict[str, Any] = {"error": message, "details": details or []}
+        body.update(extra or {})
+        response = jsonify(body)
+    else:
+        response = Response(
+            render_template("errors/error.html", status=status, message=message, details=details),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return error_response(exc.status, exc.message, exc.details)
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError) -> Response:
+        details = [{"field": exc.field, "message": exc.message}] if exc.field else []
+        return error_response(exc.status, exc.message, details, exc.extra)
+
+    @app.errorhandler(ValidationError)
+    def _validation_error(exc: ValidationError) -> Response:
+        return error_response(400, "Validation failed", validation_details(exc))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Response:
+        return error_response(400, "This form has expired or was not sent from this site.")
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded) -> Response:
+        response = error_response(429, "Too many requests, slow down and try again later")
+        # flask-limiter adds Retry-After and X-RateLimit-* in its after_request hook.
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        messages = {
+            400: "Bad request",
+            404: "Not found",
+            405: "Method not allowed",
+            413: "Request body too large (64 KiB at most)",
+            415: "Unsupported media type",
+        }
+        response = error_response(status, messages.get(status, exc.name))
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "Internal error")

@@ -1,0 +1,37 @@
+"""The objects a request needs (settings, store, wallet, ticker), kept on the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request
+
+from checkout.config import Settings
+from checkout.providers.base import WalletProvider
+from checkout.services.ticker import Ticker
+from checkout.storage.store import Store
+
+EXTENSION_KEY = "upi_checkout"
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    store: Store
+    provider: WalletProvider
+    ticker: Ticker
+
+
+def current_gateway() -> Gateway:
+    gateway: Gateway = current_app.extensions[EXTENSION_KEY]
+    return gateway
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def public_base_url() -> str:
+    """Links we hand out: PUBLIC_URL when set (behind a proxy), else this request's host."""
+    configured = current_gateway().settings.public_url
+    return configured or request.host_url.rstrip("/")

@@ -1,0 +1,61 @@
+"""Logging: console plus rotating `combined.log` and `error.log`, text or JSON lines.
+
+Secrets never reach a log: the request line carries the path without its
+query string, and no header value is ever logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import os
+from datetime import UTC, datetime
+
+from checkout.config import Settings
+
+_MANAGED = "_upi_checkout_handler"
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Idempotent: a second app in the same process replaces the handlers, never stacks them."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _MANAGED, False):
+            root.removeHandler(handler)
+            handler.close()
+    formatter: logging.Formatter
+    if settings.log_format == "json":
+        formatter = JsonFormatter()
+    else:
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    os.makedirs(settings.log_dir, exist_ok=True)
+    combined = logging.handlers.RotatingFileHandler(
+        os.path.join(settings.log_dir, "combined.log"), maxBytes=10_000_000, backupCount=5
+    )
+    errors = logging.handlers.RotatingFileHandler(
+        os.path.join(settings.log_dir, "error.log"), maxBytes=10_000_000, backupCount=5
+    )
+    errors.setLevel(logging.ERROR)
+    handlers += [combined, errors]
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        setattr(handler, _MANAGED, True)
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for noisy in ("werkzeug", "urllib3", "pymongo"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

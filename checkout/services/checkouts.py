@@ -1,0 +1,268 @@
+"""Checkout use cases: create, read (with expiry on read), cancel, complete.
+
+Each state change is one conditional update in the store, so racing
+requests and ticks complete a checkout once and write one order.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from checkout.config import Settings
+from checkout.domain.lifecycle import Status
+from checkout.domain.matching import candidate_amounts
+from checkout.domain.upi import build_upi_uri
+from checkout.providers.base import ProviderError, WalletProvider
+from checkout.services.errors import Conflict, NotFound, Unavailable
+from checkout.storage.models import Order, PaymentSession
+from checkout.storage.store import DuplicateOrderId, Store
+
+log = logging.getLogger(__name__)
+
+REOPENABLE = (Status.EXPIRED.value, Status.CANCELLED.value)
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What a caller asks for; every field already validated by the API schemas."""
+
+    order_id: str
+    amount_paise: int
+    source: str = "seed"
+    base_price_paise: int | None = None
+    tax_paise: int | None = None
+    product_details: dict[str, Any] = field(default_factory=dict)
+    delivery_details: dict[str, Any] = field(default_factory=dict)
+    email: str | None = None
+    coupon_code: str | None = None
+    description: str | None = None
+    customer: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    return_url: str | None = None
+    cancel_url: str | None = None
+    expires_in_minutes: int | None = None
+    ip: str | None = None
+
+
+def new_order_id() -> str:
+    return f"ORD-{secrets.token_hex(8).upper()}"
+
+
+def ensure_fresh_baseline(store: Store, provider: WalletProvider, now: datetime) -> int | None:
+    """Re-read the balance after an idle spell, so money that came in meanwhile pays nothing."""
+    state = store.wallet_state()
+    if not state.baselineStale and (state.baselinePaise is not None or provider.has_history):
+        return state.baselinePaise
+    if provider.has_history:
+        store.update_wallet_state({"baselineStale": False, "baselineAt": now, "cursor": now})
+        return None
+    try:
+        balance = provider.balance()
+    except ProviderError as exc:
+        log.warning("wallet unavailable while opening a checkout: %s", exc.reason)
+        store.update_wallet_state(
+            {"lastError": str(exc), "lastErrorReason": exc.reason, "lastErrorAt": now}
+        )
+        raise Unavailable(
+            "The wallet cannot be reached right now; no checkout was opened. Try again shortly."
+        ) from exc
+    store.update_wallet_state(
+        {"baselinePaise": balance, "baselineAt": now, "baselineStale": False, "lastOkAt": now}
+    )
+    return balance
+
+
+def create_checkout(
+    store: Store,
+    provider: WalletProvider,
+    settings: Settings,
+    request: CheckoutRequest,
+    *,
+    now: datetime,
+) -> PaymentSession:
+    if store.order_id_taken(request.order_id):
+        raise Conflict(f"orderId {request.order_id!r} is already used", field="orderId")
+    baseline = ensure_fresh_baseline(store, provider, now)
+    minutes = request.expires_in_minutes or settings.session_expiry_minutes
+    expires_at = now + timedelta(minutes=minutes)
+    payable_until = expires_at + timedelta(minutes=settings.late_payment_grace_minutes)
+    amount = store.reserve_amount(
+        candidate_amounts(request.amount_paise, always_suffix=settings.amount_suffix == "always"),
+        request.order_id,
+        payable_until,
+        now,
+    )
+    if amount is None:
+        raise Unavailable(
+            "Too many open checkouts for this amount right now; try again in a few minutes"
+        )
+    session = PaymentSession(
+        orderId=request.order_id,
+        token=secrets.token_urlsafe(24),
+        status=Status.PENDING.value,
+        source=request.source,
+        productDetails=request.product_details,
+        deliveryDetails=request.delivery_details,
+        email=request.email,
+        couponCode=request.coupon_code,
+        description=request.description,
+        customer=request.customer,
+        metadata=request.metadata,
+        returnUrl=request.return_url,
+        cancelUrl=request.cancel_url,
+        basePricePaise=request.base_price_paise,
+        taxPaise=request.tax_paise,
+        totalAmountPaise=request.amount_paise,
+        amountPaise=amount,
+        initialBalancePaise=baseline,
+        ip=request.ip,
+        createdAt=now,
+        expiresAt=expires_at,
+        payableUntil=payable_until,
+    )
+    try:
+        store.insert_session(session)
+    except DuplicateOrderId:
+        store.release_amount(request.order_id)
+        raise Conflict(f"orderId {request.order_id!r} is already used", field="orderId") from None
+    store.audit(
+        "session_created",
+        now=now,
+        order_id=request.order_id,
+        ip=request.ip,
+        details={"amountPaise": amount, "source": request.source},
+    )
+    log.info("checkout %s opened for %d paise", request.order_id, amount)
+    return session
+
+
+def find_checkout(store: Store, order_id: str, *, now: datetime) -> PaymentSession:
+    session = store.session_by_order_id(order_id)
+    if session is None:
+        raise NotFound("Payment session not found", field="orderId")
+    return apply_expiry(store, session, now=now)
+
+
+def find_checkout_by_token(store: Store, token: str, *, now: datetime) -> PaymentSession:
+    session = store.session_by_token(token)
+    if session is None:
+        raise NotFound("This checkout does not exist")
+    return apply_expiry(store, session, now=now)
+
+
+def apply_expiry(store: Store, session: PaymentSession, *, now: datetime) -> PaymentSession:
+    """Expiry is stored and applied on read too, so a late ticker never shows a stale page."""
+    if session.status != Status.PENDING.value or session.expiresAt > now:
+        return session
+    expired = expire(store, session.orderId, now=now)
+    return expired or store.session_by_order_id(session.orderId) or session
+
+
+def expire(store: Store, order_id: str, *, now: datetime) -> PaymentSession | None:
+    session = store.transition(
+        order_id,
+        [Status.PENDING.value],
+        Status.EXPIRED.value,
+        {"closedAt": now},
+        conditions={"expiresAt__lte": now},
+    )
+    if session is not None:
+        store.audit("session_expired", now=now, order_id=order_id)
+        log.info("checkout %s expired", order_id)
+    return session
+
+
+def expire_overdue(store: Store, *, now: datetime) -> list[str]:
+    return [s.orderId for s in store.overdue_pending(now) if expire(store, s.orderId, now=now)]
+
+
+def cancel_checkout(
+    store: Store, settings: Settings, order_id: str, *, now: datetime, ip: str | None = None
+) -> PaymentSession:
+    session = find_checkout(store, order_id, now=now)
+    if session.status == Status.CANCELLED.value:
+        return session
+    payable_until = now + timedelta(minutes=settings.late_payment_grace_minutes)
+    cancelled = store.transition(
+        order_id,
+        [Status.PENDING.value],
+        Status.CANCELLED.value,
+        {"closedAt": now, "payableUntil": min(payable_until, session.payableUntil)},
+    )
+    if cancelled is None:
+        current = store.session_by_order_id(order_id) or session
+        if current.status == Status.CANCELLED.value:
+            return current
+        raise Conflict(
+            f"This checkout is already {current.status} and cannot be cancelled",
+            status=current.status,
+        )
+    store.shorten_reservation(order_id, payable_until)
+    store.audit("session_cancelled", now=now, order_id=order_id, ip=ip)
+    log.info("checkout %s cancelled", order_id)
+    return cancelled
+
+
+def complete_checkout(
+    store: Store,
+    order_id: str,
+    *,
+    now: datetime,
+    credit_key: str,
+    final_balance: int | None,
+) -> PaymentSession | None:
+    """Mark paid once; only the caller whose update wins writes the order."""
+    changes: dict[str, Any] = {
+        "completedAt": now,
+        "payableUntil": None,
+        "finalBalancePaise": final_balance,
+        "creditKeys": [credit_key],
+    }
+    session = store.transition(order_id, [Status.PENDING.value], Status.COMPLETED.value, changes)
+    if session is None:
+        session = store.transition(
+            order_id,
+            list(REOPENABLE),
+            Status.COMPLETED.value,
+            {**changes, "late": True},
+            conditions={"payableUntil__gt": now},
+        )
+    if session is None:
+        return None
+    store.release_amount(order_id)
+    store.insert_order(
+        Order(
+            orderId=session.orderId,
+            productDetails=session.productDetails,
+            deliveryDetails=session.deliveryDetails,
+            email=session.email,
+            totalAmountPaise=session.totalAmountPaise,
+            amountPaidPaise=session.amountPaise,
+            late=session.late,
+            creditKeys=[credit_key],
+            createdAt=now,
+        )
+    )
+    store.audit(
+        "payment_completed",
+        now=now,
+        order_id=order_id,
+        details={"amountPaise": session.amountPaise, "late": session.late, "credit": credit_key},
+    )
+    log.info("checkout %s completed%s", order_id, " (late)" if session.late else "")
+    return session
+
+
+def payment_uri(session: PaymentSession, settings: Settings) -> str:
+    """The `upi://pay` URI for a checkout: exact payable amount, orderId as reference."""
+    return build_upi_uri(
+        payee_vpa=settings.upi_id,
+        payee_name=settings.upi_payee_name,
+        amount_paise=session.amountPaise,
+        note=session.description or f"Order {session.orderId}",
+        reference=session.orderId,
+    )

@@ -1,0 +1,26 @@
+"""Sandbox payments: put money in the pretend wallet, exactly as a customer's UPI app would."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from checkout.domain.lifecycle import Status
+from checkout.services.errors import Conflict, NotFound
+from checkout.storage.store import Store
+
+
+def credit_wallet(store: Store, paise: int, *, now: datetime, note: str = "manual credit") -> int:
+    balance = store.sandbox_credit(paise, now, note)
+    store.audit("sandbox_credit", now=now, details={"amountPaise": paise, "note": note})
+    return balance
+
+
+def pay_checkout(store: Store, order_id: str, *, now: datetime) -> tuple[int, int]:
+    """Credit the exact payable amount of one checkout; returns (amount, new balance)."""
+    session = store.session_by_order_id(order_id)
+    if session is None:
+        raise NotFound("Payment session not found", field="orderId")
+    if session.status == Status.COMPLETED.value:
+        raise Conflict("This checkout is already paid", status=session.status)
+    balance = credit_wallet(store, session.amountPaise, now=now, note=f"pays {order_id}")
+    return session.amountPaise, balance

@@ -1,0 +1,319 @@
+"""Repository over MongoDB: every state change is one conditional update.
+
+Services hold the rules; this module only knows how to ask MongoDB for one
+atomic step each. The in-memory store (mongomock) does a find and an update
+in two Python steps, so there every write runs under one lock to give the
+same all-or-nothing behaviour a real server gives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import mongomock
+from mongoengine import connect, disconnect
+from mongoengine.errors import NotUniqueError
+from mongoengine.queryset.visitor import Q
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from checkout.config import MEMORY_SCHEME
+from checkout.storage.models import (
+    ALL_DOCUMENTS,
+    AmountReservation,
+    AuditLog,
+    Nonce,
+    Order,
+    PaymentSession,
+    SandboxWallet,
+    WalletCredit,
+    WalletState,
+)
+
+WALLET_ID = "wallet"
+SANDBOX_ID = "sandbox"
+ALIAS = "default"
+
+
+class StoreError(RuntimeError):
+    """The store could not be reached or refused an operation."""
+
+
+class DuplicateOrderId(ValueError):
+    """A session with this orderId exists already."""
+
+
+_DUPLICATE = (NotUniqueError, DuplicateKeyError)
+
+
+class Store:
+    """The one object through which services read and change stored state."""
+
+    def __init__(self, uri: str, db_name: str) -> None:
+        self.uri = uri
+        self.db_name = db_name
+        self.in_memory = uri.startswith(MEMORY_SCHEME)
+        self._lock: contextlib.AbstractContextManager[Any]
+        self._lock = threading.RLock() if self.in_memory else contextlib.nullcontext()
+        disconnect(ALIAS)
+        if self.in_memory:
+            connect(
+                db=db_name,
+                alias=ALIAS,
+                host="mongodb://localhost",
+                mongo_client_class=mongomock.MongoClient,
+                tz_aware=True,
+            )
+        else:
+            connect(
+                db=db_name,
+                alias=ALIAS,
+                host=uri,
+                tz_aware=True,
+                serverSelectionTimeoutMS=5000,
+                connectTimeoutMS=5000,
+            )
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def ensure_indexes(self) -> None:
+        for document in ALL_DOCUMENTS:
+            document.ensure_indexes()
+
+    def ping(self) -> None:
+        try:
+            PaymentSession._get_db().command("ping")
+        except PyMongoError as exc:
+            raise StoreError(str(exc)) from exc
+
+    def drop_everything(self) -> None:
+        """Tests and the bench start from an empty store."""
+        for document in ALL_DOCUMENTS:
+            document.drop_collection()
+        self.ensure_indexes()
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    # -- nonces --------------------------------------------------------------------
+
+    def add_nonce(self, value: str, ip: str, now: datetime, expires_at: datetime) -> None:
+        Nonce(nonce=value, ip=ip, createdAt=now, expiresAt=expires_at).save(force_insert=True)
+
+    def consume_nonce(self, value: str, now: datetime) -> bool:
+        with self._lock:
+            updated = Nonce.objects(nonce=value, used=False, expiresAt__gt=now).update_one(
+                set__used=True, set__usedAt=now
+            )
+        return updated == 1
+
+    # -- amounts -------------------------------------------------------------------
+
+    def reserve_amount(
+        self, candidates: Iterable[int], order_id: str, release_after: datetime, now: datetime
+    ) -> int | None:
+        """Claim the first free amount; the unique index settles races."""
+        with self._lock:
+            AmountReservation.objects(releaseAfter__lte=now).delete()
+            candidates = list(candidates)
+            taken = {r.paise for r in AmountReservation.objects(paise__in=candidates).only("paise")}
+            for paise in candidates:
+                if paise in taken:
+                    continue
+                try:
+                    AmountReservation(
+                        paise=paise, orderId=order_id, releaseAfter=release_after
+                    ).save(force_insert=True)
+                except _DUPLICATE:
+                    continue
+                return paise
+        return None
+
+    def release_amount(self, order_id: str) -> None:
+        AmountReservation.objects(orderId=order_id).delete()
+
+    def shorten_reservation(self, order_id: str, release_after: datetime) -> None:
+        AmountReservation.objects(orderId=order_id, releaseAfter__gt=release_after).update(
+            set__releaseAfter=release_after
+        )
+
+    # -- sessions ------------------------------------------------------------------
+
+    def insert_session(self, session: PaymentSession) -> PaymentSession:
+        try:
+            with self._lock:
+                session.save(force_insert=True)
+        except _DUPLICATE as exc:
+            raise DuplicateOrderId(session.orderId) from exc
+        return session
+
+    def order_id_taken(self, order_id: str) -> bool:
+        return PaymentSession.objects(orderId=order_id).only("id").first() is not None
+
+    def session_by_order_id(self, order_id: str) -> PaymentSession | None:
+        return PaymentSession.objects(orderId=order_id).first()
+
+    def session_by_token(self, token: str) -> PaymentSession | None:
+        return PaymentSession.objects(token=token).first()
+
+    def session_by_id(self, session_id: str) -> PaymentSession | None:
+        return PaymentSession.objects(id=session_id).first()
+
+    def transition(
+        self,
+        order_id: str,
+        from_statuses: Iterable[str],
+        to_status: str,
+        changes: dict[str, Any],
+        conditions: dict[str, Any] | None = None,
+    ) -> PaymentSession | None:
+        """Move one session if it is still in an expected state; None if another won."""
+        updates = {f"set__{name}": value for name, value in changes.items()}
+        with self._lock:
+            return PaymentSession.objects(
+                orderId=order_id, status__in=list(from_statuses), **(conditions or {})
+            ).modify(new=True, set__status=to_status, **updates)
+
+    def overdue_pending(self, now: datetime, limit: int = 500) -> list[PaymentSession]:
+        return list(PaymentSession.objects(status="pending", expiresAt__lte=now).limit(limit))
+
+    def payable_sessions(self, now: datetime) -> list[PaymentSession]:
+        """Sessions money may still be attributed to (pending, or inside the grace window)."""
+        return list(
+            PaymentSession.objects(payableUntil__gt=now).only(
+                "orderId", "amountPaise", "createdAt", "status", "expiresAt"
+            )
+        )
+
+    def any_payable(self, now: datetime) -> bool:
+        return PaymentSession.objects(payableUntil__gt=now).only("id").first() is not None
+
+    def list_sessions(
+        self,
+        *,
+        status: str | None = None,
+        order_id: str | None = None,
+        created_after: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
+        limit: int = 20,
+    ) -> list[PaymentSession]:
+        query = Q()
+        if status:
+            query &= Q(status=status)
+        if order_id:
+            query &= Q(orderId=order_id)
+        if created_after:
+            query &= Q(createdAt__gt=created_after)
+        if before:
+            created, ident = before
+            query &= Q(createdAt__lt=created) | Q(createdAt=created, id__lt=ident)
+        return list(PaymentSession.objects(query).order_by("-createdAt", "-id").limit(limit))
+
+    # -- orders and audit ----------------------------------------------------------
+
+    def insert_order(self, order: Order) -> bool:
+        try:
+            order.save(force_insert=True)
+        except _DUPLICATE:
+            return False
+        return True
+
+    def order_by_order_id(self, order_id: str) -> Order | None:
+        return Order.objects(orderId=order_id).first()
+
+    def audit(
+        self,
+        action: str,
+        *,
+        now: datetime,
+        order_id: str | None = None,
+        ip: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        AuditLog(action=action, orderId=order_id, ip=ip, timestamp=now, details=details or {}).save(
+            force_insert=True
+        )
+
+    def audit_trail(self, order_id: str) -> list[AuditLog]:
+        return list(AuditLog.objects(orderId=order_id).order_by("timestamp"))
+
+    # -- wallet ledger and state ---------------------------------------------------
+
+    def record_credit(self, credit: WalletCredit) -> bool:
+        """Store a credit once; False when its key was seen before."""
+        try:
+            credit.save(force_insert=True)
+        except _DUPLICATE:
+            return False
+        return True
+
+    def set_credit_outcome(self, key: str, outcome: str, order_ids: list[str]) -> None:
+        WalletCredit.objects(key=key).update_one(set__outcome=outcome, set__orderIds=order_ids)
+
+    def credits(self, outcome: str | None = None, limit: int = 100) -> list[WalletCredit]:
+        query = WalletCredit.objects(outcome=outcome) if outcome else WalletCredit.objects
+        return list(query.order_by("-observedAt").limit(limit))
+
+    def wallet_state(self) -> WalletState:
+        with self._lock:
+            state = WalletState.objects(id=WALLET_ID).first()
+            if state is None:
+                with contextlib.suppress(*_DUPLICATE):
+                    WalletState(id=WALLET_ID).save(force_insert=True)
+                state = WalletState.objects(id=WALLET_ID).first()
+        assert state is not None
+        return state
+
+    def claim_tick(self, owner: str, now: datetime, lease: timedelta) -> WalletState | None:
+        """Take the single-flight lease if no tick is running and one is due."""
+        self.wallet_state()
+        due = Q(nextTickAt=None) | Q(nextTickAt__lte=now)
+        free = Q(leaseUntil=None) | Q(leaseUntil__lte=now)
+        with self._lock:
+            return WalletState.objects(Q(id=WALLET_ID) & due & free).modify(
+                new=True, set__leaseOwner=owner, set__leaseUntil=now + lease
+            )
+
+    def finish_tick(self, owner: str, changes: dict[str, Any]) -> bool:
+        updates = {f"set__{name}": value for name, value in changes.items()}
+        with self._lock:
+            return (
+                WalletState.objects(id=WALLET_ID, leaseOwner=owner).update_one(
+                    set__leaseUntil=None, **updates
+                )
+                == 1
+            )
+
+    def update_wallet_state(self, changes: dict[str, Any]) -> None:
+        self.wallet_state()
+        updates = {f"set__{name}": value for name, value in changes.items()}
+        with self._lock:
+            WalletState.objects(id=WALLET_ID).update_one(**updates)
+
+    def mark_baseline_stale(self, unless_set_after: datetime) -> None:
+        """Idle: the next checkout must re-read the balance, unless one just did."""
+        self.wallet_state()
+        older = Q(baselineAt=None) | Q(baselineAt__lte=unless_set_after)
+        with self._lock:
+            WalletState.objects(Q(id=WALLET_ID) & older).update_one(set__baselineStale=True)
+
+    # -- sandbox wallet ------------------------------------------------------------
+
+    def sandbox_balance(self) -> int:
+        wallet = SandboxWallet.objects(id=SANDBOX_ID).first()
+        return wallet.balancePaise if wallet else 0
+
+    def sandbox_credit(self, paise: int, now: datetime, note: str) -> int:
+        with self._lock:
+            wallet = SandboxWallet.objects(id=SANDBOX_ID).modify(
+                upsert=True,
+                new=True,
+                inc__balancePaise=paise,
+                push__history={"amountPaise": paise, "at": now, "note": note},
+            )
+        return wallet.balancePaise

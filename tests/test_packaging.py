@@ -1,0 +1,425 @@
+"""Packaging and CI plumbing, checked by parsing (there is no Docker engine in CI)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RUNTIME_PINS = {
+    "flask": "3.1.3",
+    "flask-wtf": "1.3.0",
+    "flask-limiter": "4.1.1",
+    "flask-talisman": "1.1.0",
+    "flask-cors": "6.0.5",
+    "mongoengine": "0.29.3",
+    "mongomock": "4.3.0",
+    "pymongo": "4.20.0",
+    "segno": "1.6.6",
+    "requests": "2.34.2",
+    "pydantic": "2.14.3",
+    "python-dotenv": "1.2.4",
+    "gunicorn": "27.0.1",
+}
+DEV_PINS = {
+    "pytest": "9.2.0",
+    "pytest-httpserver": "1.2.0",
+    "playwright": "1.65.2",
+    "hypothesis": "6.170.15",
+    "ruff": "0.17.5",
+    "mypy": "2.4.1",
+    "nx-27017": "0.8.1",
+    "zxing-cpp": "3.1.1",
+}
+DEV_ONLY = {*DEV_PINS, "pillow", "schemathesis", "pyyaml"}
+
+# Every documented variable and its default ("" = optional / no value).
+ENV_DEFAULTS = {
+    "PORT": "3001",
+    "HOST": "127.0.0.1",
+    "APP_ENV": "development",
+    "MONGODB_URI": "mongomock://localhost",
+    "MONGODB_DB_NAME": "upi_gateway",
+    "PAYMENT_PROVIDER": None,
+    "MOBIKWIK_AUTH": None,
+    "MOBIKWIK_API_URL": "https://webapi.mobikwik.com/p/wallet/balance",
+    "MOBIKWIK_HISTORY_URL": None,
+    "UPI_ID": None,
+    "UPI_PAYEE_NAME": None,
+    "ALLOWED_ORIGINS": "http://localhost:3000",
+    "SESSION_EXPIRY_MINUTES": "10",
+    "RATE_LIMIT_MAX_REQUESTS": "5",
+    "RATE_LIMIT_WINDOW_MS": "600000",
+    "ADMIN_SECRET": None,
+    "TRUSTED_PROXIES": "0",
+    "POLL_INTERVAL_SECONDS": "3",
+    "NONCE_EXPIRY_MINUTES": "5",
+    "LATE_PAYMENT_GRACE_MINUTES": "60",
+    "AMOUNT_SUFFIX": "on-collision",
+    "MAX_AMOUNT": "100000",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOG_DIR": "logs",
+    "LOG_FORMAT": "text",
+    "PUBLIC_URL": None,
+    "WEBHOOK_ALLOW_PRIVATE": "false",
+}
+
+
+def read(relative: str) -> str:
+    return (ROOT / relative).read_text(encoding="utf-8")
+
+
+# --- Dockerfile -------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with comments dropped and continuations joined."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw in read("Dockerfile").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line = pending + line
+        pending = ""
+        keyword, _, rest = line.partition(" ")
+        instructions.append((keyword.upper(), rest.strip()))
+    assert not pending, "Dockerfile ends inside a line continuation"
+    return instructions
+
+
+def exec_form(arguments: str) -> list[str]:
+    value = json.loads(arguments)
+    assert isinstance(value, list), f"expected JSON exec form, got {arguments!r}"
+    return [str(item) for item in value]
+
+
+def test_dockerfile_base_image_is_python_311_slim() -> None:
+    instructions = dockerfile_instructions()
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+
+
+def test_dockerfile_runs_as_non_root_user() -> None:
+    instructions = dockerfile_instructions()
+    users = [(i, args) for i, (keyword, args) in enumerate(instructions) if keyword == "USER"]
+    assert users, "Dockerfile has no USER instruction"
+    index, user = users[-1]
+    assert user.split(":")[0] not in {"root", "0"}
+    cmd_index = next(i for i, (keyword, _) in enumerate(instructions) if keyword == "CMD")
+    assert index < cmd_index, "USER must come before CMD"
+
+
+def test_dockerfile_cmd_is_gunicorn_serving_wsgi_app() -> None:
+    cmds = [args for keyword, args in dockerfile_instructions() if keyword == "CMD"]
+    assert len(cmds) == 1
+    argv = exec_form(cmds[0])
+    assert argv[0] == "gunicorn"
+    assert argv[-1] == "wsgi:app"
+    joined = " ".join(argv)
+    for part in (
+        "-k gthread",
+        "--threads 8",
+        "--workers 2",
+        "--bind 0.0.0.0:3001",
+        "-c checkout/gunicorn_conf.py",
+    ):
+        assert part in joined, part
+
+
+def test_dockerfile_installs_runtime_requirements_only() -> None:
+    instructions = dockerfile_instructions()
+    text = " ".join(args for _, args in instructions)
+    assert "requirements-dev" not in text
+    runs = [args for keyword, args in instructions if keyword == "RUN"]
+    assert any(re.search(r"pip install .*-r requirements\.txt", run) for run in runs)
+    for dev_package in ("pytest", "playwright", "hypothesis", "ruff", "mypy", "schemathesis"):
+        assert dev_package not in text, dev_package
+
+
+def test_dockerfile_copies_app_and_sets_production_env() -> None:
+    instructions = dockerfile_instructions()
+    copied = " ".join(args for keyword, args in instructions if keyword == "COPY")
+    for source in ("app.py", "wsgi.py", "checkout/", "templates/", "static/"):
+        assert source in copied.split(), source
+    env = " ".join(args for keyword, args in instructions if keyword == "ENV")
+    assert "APP_ENV=production" in env.split()
+    assert "PORT=3001" in env.split()
+    assert ("EXPOSE", "3001") in instructions
+
+
+def test_dockerfile_has_healthcheck_on_health_endpoint() -> None:
+    checks = [args for keyword, args in dockerfile_instructions() if keyword == "HEALTHCHECK"]
+    assert len(checks) == 1
+    check = checks[0]
+    assert "CMD" in check.split()
+    assert "urllib" in check
+    assert "http://127.0.0.1:3001/health" in check
+
+
+def test_dockerignore_keeps_secrets_and_venv_out() -> None:
+    ignored = {line.strip() for line in read(".dockerignore").splitlines()}
+    for entry in (".env", ".venv", ".git"):
+        assert entry in ignored, entry
+
+
+# --- docker-compose.yml -----------------------------------------------------
+
+
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(read("docker-compose.yml"))
+    assert isinstance(data, dict)
+    return data
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):
+        return dict(str(item).split("=", 1) for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def test_compose_mongo_is_major_version_7_with_volume_and_healthcheck() -> None:
+    mongo = compose()["services"]["mongo"]
+    image, _, tag = mongo["image"].partition(":")
+    assert image == "mongo"
+    assert tag.split(".")[0] == "7"
+    assert any(str(volume).endswith(":/data/db") for volume in mongo["volumes"])
+    test = mongo["healthcheck"]["test"]
+    test_text = " ".join(test) if isinstance(test, list) else test
+    assert "mongosh" in test_text
+    assert "ping" in test_text
+
+
+def test_compose_app_waits_for_healthy_mongo() -> None:
+    app = compose()["services"]["app"]
+    depends = app["depends_on"]
+    assert "mongo" in depends
+    assert isinstance(depends, dict)
+    assert depends["mongo"]["condition"] == "service_healthy"
+
+
+def test_compose_app_points_at_mongo_in_production() -> None:
+    app = compose()["services"]["app"]
+    assert app["build"] in (".", {"context": "."})
+    env_file = app["env_file"]
+    assert ".env" in ([env_file] if isinstance(env_file, str) else env_file)
+    env = environment(app)
+    assert env["APP_ENV"] == "production"
+    for variable, database in (
+        ("MONGODB_URI", "/upi_gateway"),
+        ("RATELIMIT_STORAGE_URI", "/upi_gateway_limits"),
+    ):
+        uri = urlsplit(env[variable])
+        assert uri.scheme == "mongodb"
+        assert uri.hostname == "mongo"
+        assert uri.port == 27017
+        assert uri.path == database
+    assert "3001:3001" in [str(port) for port in app["ports"]]
+
+
+# --- .env.example -----------------------------------------------------------
+
+
+def env_example() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in read(".env.example").splitlines():
+        match = re.fullmatch(r"([A-Z][A-Z0-9_]*)=(.*)", line.strip())
+        if match:
+            name, value = match.groups()
+            assert name not in values, f"{name} is listed twice"
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            values[name] = value
+    return values
+
+
+def test_env_example_lists_every_variable_with_its_default() -> None:
+    values = env_example()
+    missing = sorted(set(ENV_DEFAULTS) - set(values))
+    assert not missing, f"missing from .env.example: {missing}"
+    for name, default in ENV_DEFAULTS.items():
+        if default is not None:
+            assert values[name] == default, name
+
+
+def test_env_example_comments_every_variable() -> None:
+    previous = ""
+    for line in read(".env.example").splitlines():
+        stripped = line.strip()
+        if re.fullmatch(r"[A-Z][A-Z0-9_]*=.*", stripped):
+            assert previous.startswith("#"), f"{stripped.split('=')[0]} has no comment above it"
+        if stripped:
+            previous = stripped
+
+
+def test_env_example_matches_settings_defaults() -> None:
+    """Every variable the settings read is documented, with the same default."""
+    config = pytest.importorskip("checkout.config")
+    spec = getattr(config, "_SPEC", None)
+    if not isinstance(spec, dict):
+        pytest.skip("checkout.config has no _SPEC table")
+    values = env_example()
+    for variable, (_attribute, _parse, default) in spec.items():
+        assert variable in values, f"{variable} is read by checkout.config but not in .env.example"
+        if values[variable] != "":
+            assert values[variable] == default, variable
+
+
+# --- requirements -----------------------------------------------------------
+
+
+def requirement_lines(relative: str) -> list[str]:
+    lines = []
+    for raw in read(relative).splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def pins(relative: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line in requirement_lines(relative):
+        if line.startswith("-r "):
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)", line)
+        assert match, f"{relative}: not pinned with ==: {line!r}"
+        name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+        assert name not in found, f"{relative}: {name} pinned twice"
+        found[name] = match.group(2)
+    return found
+
+
+def test_runtime_requirements_are_the_agreed_pins() -> None:
+    assert not [line for line in requirement_lines("requirements.txt") if line.startswith("-")]
+    assert pins("requirements.txt") == RUNTIME_PINS
+
+
+def test_dev_requirements_include_runtime_and_pin_everything() -> None:
+    lines = requirement_lines("requirements-dev.txt")
+    assert lines[0] == "-r requirements.txt"
+    assert [line for line in lines if line.startswith("-")] == ["-r requirements.txt"]
+    dev = pins("requirements-dev.txt")
+    for name, version in DEV_PINS.items():
+        assert dev.get(name) == version, name
+    assert "pillow" in dev
+    assert "pyyaml" in dev
+    assert not set(dev) & set(RUNTIME_PINS), "runtime packages belong in requirements.txt"
+    assert not set(pins("requirements.txt")) & DEV_ONLY, "dev packages in requirements.txt"
+
+
+# --- Makefile, scripts, CI --------------------------------------------------
+
+
+def make_targets() -> dict[str, str]:
+    """target -> its prerequisites line."""
+    targets = {}
+    for line in read("Makefile").splitlines():
+        match = re.match(r"^([A-Za-z][A-Za-z0-9_.-]*)\s*:(?!=)(.*)$", line)
+        if match:
+            targets[match.group(1)] = match.group(2).split("##")[0].strip()
+    return targets
+
+
+def test_makefile_has_the_agreed_targets() -> None:
+    targets = make_targets()
+    expected = {"help", "venv", "run", "test", "lint", "browser-deps", "fmt", "clean"}
+    assert expected <= set(targets)
+    phony_line = re.search(r"^\.PHONY\s*:(.*)$", read("Makefile"), re.MULTILINE)
+    assert phony_line, ".PHONY not declared"
+    phony = set(phony_line.group(1).split())
+    assert expected <= phony
+    assert re.search(r"^\.DEFAULT_GOAL\s*:=\s*help\s*$", read("Makefile"), re.MULTILINE)
+    assert {"venv", "browser-deps"} <= set(targets["test"].split())
+    assert "venv" in targets["run"].split()
+
+
+def test_makefile_stamp_depends_on_both_requirements_files() -> None:
+    text = read("Makefile")
+    match = re.search(r"^(\S*\.installed|\$\(STAMP\))\s*:\s*(.*)$", text, re.MULTILINE)
+    assert match, "no stamp rule"
+    assert {"requirements.txt", "requirements-dev.txt"} <= set(match.group(2).split())
+    assert ".venv/.installed" in text or "$(VENV)/.installed" in text
+
+
+def make_dry_run(target: str) -> list[str]:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    result = subprocess.run(
+        [make, "-n", "--no-print-directory", target],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return result.stdout.splitlines()
+
+
+def test_make_run_runs_app_py_from_the_venv() -> None:
+    assert make_dry_run("run")[-1] == ".venv/bin/python app.py"
+
+
+def test_make_test_lints_then_runs_pytest() -> None:
+    lines = make_dry_run("test")
+    assert lines[-1] == ".venv/bin/python -m pytest -q"
+    for command in (
+        "bash scripts/ensure-chromium",
+        ".venv/bin/ruff check .",
+        ".venv/bin/ruff format --check .",
+        ".venv/bin/mypy",
+    ):
+        assert command in lines, command
+    assert lines.index(".venv/bin/mypy") < lines.index(".venv/bin/python -m pytest -q")
+
+
+def bash_syntax_ok(relative: str) -> None:
+    path = ROOT / relative
+    assert os.access(path, os.X_OK), f"{relative} is not executable"
+    assert read(relative).startswith("#!/usr/bin/env bash\n")
+    subprocess.run(["bash", "-n", str(path)], check=True, timeout=30)
+
+
+def test_ci_run_calls_make_test() -> None:
+    bash_syntax_ok(".ci/run")
+    text = read(".ci/run")
+    assert "set -euo pipefail" in text
+    assert re.search(r"^make test\s*$", text, re.MULTILINE)
+
+
+def test_ensure_chromium_installs_debian_chromium() -> None:
+    bash_syntax_ok("scripts/ensure-chromium")
+    text = read("scripts/ensure-chromium")
+    assert "/usr/bin/chromium" in text
+    assert "DEBIAN_FRONTEND=noninteractive" in text
+    assert "apt-get update" in text
+    assert "apt-get install -y --no-install-recommends chromium fonts-dejavu-core" in text
+    code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    assert not [line for line in code if "playwright install" in line]
+
+
+# --- vendored htmx ----------------------------------------------------------
+
+
+def test_vendored_htmx_is_2_0_11() -> None:
+    path = ROOT / "static/js/htmx.min.js"
+    text = path.read_text(encoding="utf-8")
+    # The minified build states its version as a property of the htmx object.
+    assert 'version:"2.0.11"' in text
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest in read("static/js/VENDORED.md"), "sha256 in VENDORED.md does not match"
