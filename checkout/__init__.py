@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from checkout import clock
 from checkout.config import Settings
 from checkout.errors import register_error_handlers
 from checkout.extensions import cors, csrf, limiter, talisman
@@ -20,7 +22,9 @@ from checkout.gateway import EXTENSION_KEY, Gateway
 from checkout.jsonio import GatewayJSONProvider
 from checkout.logs import configure_logging
 from checkout.providers import build_provider
+from checkout.services.links import ensure_demo_link
 from checkout.services.ticker import Ticker
+from checkout.storage.links import PaymentLink
 from checkout.storage.store import Store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,6 +64,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     store = Store(settings.mongodb_uri, settings.mongodb_db_name)
     store.ensure_indexes()
+    PaymentLink.ensure_indexes()
+    if settings.sandbox:
+        ensure_demo_link(clock.utcnow())
     provider = build_provider(settings, store)
     gateway = Gateway(settings, store, provider, Ticker(store, provider, settings))
     app.extensions[EXTENSION_KEY] = gateway
@@ -77,7 +84,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     register_commands(app)
     if settings.in_memory_store:
-        log.warning("data lives in memory (MONGODB_URI=%s): it is gone on restart", "mongomock://")
+        logging.getLogger("checkout").warning(
+            "data lives in memory (MONGODB_URI=mongomock://): it is gone on restart"
+        )
     return app
 
 
@@ -94,7 +103,8 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
         expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"],
         max_age=600,
     )
-    frame_ancestors = "'none'"
+    # Registered before Talisman so that it runs after Talisman has set its headers.
+    app.after_request(_allow_embedding)
     talisman.init_app(
         app,
         force_https=False,
@@ -110,11 +120,34 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
             "object-src": "'none'",
             "base-uri": "'none'",
             "form-action": "'self'",
-            "frame-ancestors": frame_ancestors,
+            "frame-ancestors": "'none'",
         },
         content_security_policy_nonce_in=["script-src", "style-src"],
         referrer_policy="strict-origin-when-cross-origin",
     )
+
+
+def _allow_embedding(response: Response) -> Response:
+    """Per-page widening of the policy, never wider than the settings allow.
+
+    A page rendered for an iframe may be framed by ALLOWED_ORIGINS (and only by
+    them); a pay page's forms may end in a redirect to its merchant's return URL.
+    """
+    frame_origins = g.get("frame_ancestors")
+    form_origins = g.get("form_targets")
+    if frame_origins is None and not form_origins:
+        return response
+    policy = response.headers.get("Content-Security-Policy", "")
+    if frame_origins is not None:
+        response.headers.pop("X-Frame-Options", None)
+        allowed = " ".join(frame_origins) or "'none'"
+        policy = re.sub(r"frame-ancestors [^;]*", f"frame-ancestors {allowed}", policy)
+    if form_origins:
+        policy = re.sub(
+            r"form-action [^;]*", "form-action 'self' " + " ".join(sorted(form_origins)), policy
+        )
+    response.headers["Content-Security-Policy"] = policy
+    return response
 
 
 def _register_request_hooks(app: Flask, gateway: Gateway) -> None:

@@ -44,7 +44,9 @@ def wants_json() -> bool:
 def validation_details(exc: ValidationError) -> list[dict[str, str]]:
     details = []
     for error in exc.errors(include_url=False):
-        field = ".".join(str(part) for part in error["loc"]) or "body"
+        # A rule across fields (a model validator) names the field to fix in its context.
+        named = (error.get("ctx") or {}).get("field")
+        field = ".".join(str(part) for part in error["loc"]) or str(named or "body")
         message = error["msg"].removeprefix("Value error, ")
         details.append({"field": field, "message": message})
     return details
@@ -103,7 +105,10 @@ def register_error_handlers(app: Flask) -> None:
             413: "Request body too large (64 KiB at most)",
             415: "Unsupported media type",
         }
-        response = error_response(status, messages.get(status, exc.name))
+        details = None
+        if status in (413, 415):
+            details = [{"field": "body", "message": messages[status]}]
+        response = error_response(status, messages.get(status, exc.name), details)
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel
 
+from checkout import clock
 from checkout.api.auth import require_merchant
 from checkout.api.schemas import (
     CreateCheckoutSessionBody,
@@ -17,7 +18,6 @@ from checkout.api.schemas import (
     SandboxCreditBody,
     UpiQrQuery,
 )
-from checkout.clock import utcnow
 from checkout.domain.lifecycle import Status
 from checkout.domain.money import rupees_decimal
 from checkout.domain.upi import build_upi_uri
@@ -119,7 +119,7 @@ POLLING = "600 per minute"
 def health() -> tuple[Response, int]:
     gateway = current_gateway()
     status, body = health_report(gateway.store, gateway.provider)
-    return jsonify({"status": body.pop("status"), "timestamp": iso(utcnow()), **body}), status
+    return jsonify({"status": body.pop("status"), "timestamp": iso(clock.utcnow()), **body}), status
 
 
 # -- the seed's endpoints ---------------------------------------------------------------
@@ -130,7 +130,7 @@ def health() -> tuple[Response, int]:
 def issue_nonce() -> Response:
     gateway = current_gateway()
     lifetime = timedelta(minutes=gateway.settings.nonce_expiry_minutes)
-    value = nonces.issue_nonce(gateway.store, ip=client_ip(), now=utcnow(), lifetime=lifetime)
+    value = nonces.issue_nonce(gateway.store, ip=client_ip(), now=clock.utcnow(), lifetime=lifetime)
     return jsonify({"nonce": value, "expiresInSeconds": int(lifetime.total_seconds())})
 
 
@@ -139,7 +139,7 @@ def issue_nonce() -> Response:
 def create_payment_session() -> Response:
     body = parse_body(CreatePaymentSessionBody)
     gateway = current_gateway()
-    now = utcnow()
+    now = clock.utcnow()
     order_id = body.orderId or checkouts.new_order_id()
     if gateway.store.order_id_taken(order_id):
         raise ApiError(409, f"orderId {order_id!r} is already used", [_field("orderId", "taken")])
@@ -182,7 +182,7 @@ def _field(name: str, message: str) -> dict[str, str]:
 @bp.get("/api/payment-status/<order_id>")
 @limiter.limit(POLLING)
 def payment_status(order_id: str) -> Response:
-    session = checkouts.find_checkout(current_gateway().store, order_id, now=utcnow())
+    session = checkouts.find_checkout(current_gateway().store, order_id, now=clock.utcnow())
     return jsonify({"status": session.status})
 
 
@@ -191,25 +191,35 @@ def payment_status(order_id: str) -> Response:
 def payment_done() -> Response:
     body = parse_body(OrderRefBody)
     gateway = current_gateway()
-    session = checkouts.find_checkout(gateway.store, body.orderId, now=utcnow())
+    session = checkouts.find_checkout(gateway.store, body.orderId, now=clock.utcnow())
     expected = rupees_decimal(session.amountPaise)
     if session.status == Status.COMPLETED.value:
-        return jsonify({"status": "already-completed", "diff": expected, "expected": expected})
-    ticks.tick_soon(gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner)
-    session = checkouts.find_checkout(gateway.store, body.orderId, now=utcnow())
-    if session.status == Status.COMPLETED.value:
-        return jsonify({"status": "completed", "diff": expected, "expected": expected})
-    baseline = gateway.store.wallet_state().baselinePaise
-    initial = session.initialBalancePaise
-    diff = baseline - initial if baseline is not None and initial is not None else 0
-    return jsonify(
-        {
-            "status": "not-matched",
-            "diff": rupees_decimal(diff) if diff >= 0 else -rupees_decimal(-diff),
-            "expected": expected,
-            "sessionStatus": session.status,
-        }
+        answer: dict[str, Any] = {"status": "already-completed", "diff": expected}
+    else:
+        ticks.tick_soon(
+            gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
+        )
+        session = checkouts.find_checkout(gateway.store, body.orderId, now=clock.utcnow())
+        if session.status == Status.COMPLETED.value:
+            answer = {"status": "completed", "diff": expected}
+        else:
+            baseline = gateway.store.wallet_state().baselinePaise
+            initial = session.initialBalancePaise
+            diff = baseline - initial if baseline is not None and initial is not None else 0
+            answer = {
+                "status": "not-matched",
+                "diff": rupees_decimal(diff) if diff >= 0 else -rupees_decimal(-diff),
+                "sessionStatus": session.status,
+            }
+    answer["expected"] = expected
+    gateway.store.audit(
+        "payment_done",
+        now=clock.utcnow(),
+        order_id=session.orderId,
+        ip=client_ip(),
+        details={"result": answer["status"]},
     )
+    return jsonify(answer)
 
 
 @bp.post("/api/payment-cancel")
@@ -218,7 +228,7 @@ def payment_cancel() -> Response:
     body = parse_body(OrderRefBody)
     gateway = current_gateway()
     session = checkouts.cancel_checkout(
-        gateway.store, gateway.settings, body.orderId, now=utcnow(), ip=client_ip()
+        gateway.store, gateway.settings, body.orderId, now=clock.utcnow(), ip=client_ip()
     )
     return jsonify({"status": session.status})
 
@@ -290,7 +300,7 @@ def sandbox_credit() -> Response:
     if not gateway.settings.sandbox:
         raise ApiError(404, "Not found")
     body = parse_body(SandboxCreditBody)
-    now = utcnow()
+    now = clock.utcnow()
     if body.orderId is not None:
         amount, new_balance = sandbox.pay_checkout(gateway.store, body.orderId, now=now)
     else:
@@ -337,7 +347,7 @@ def _session_by_public_id(session_id: str) -> PaymentSession:
             session = None
     if session is None:
         raise ApiError(404, "Checkout session not found", [_field("id", "no such session")])
-    return checkouts.apply_expiry(gateway.store, session, now=utcnow())
+    return checkouts.apply_expiry(gateway.store, session, now=clock.utcnow())
 
 
 @bp.post("/api/v1/checkout-sessions")
@@ -363,7 +373,7 @@ def create_checkout_session() -> tuple[Response, int]:
             expires_in_minutes=body.expiresInMinutes,
             ip=client_ip(),
         ),
-        now=utcnow(),
+        now=clock.utcnow(),
     )
     return jsonify(checkout_session_view(session)), 201
 
@@ -382,6 +392,6 @@ def cancel_checkout_session(session_id: str) -> Response:
     gateway = current_gateway()
     session = _session_by_public_id(session_id)
     cancelled = checkouts.cancel_checkout(
-        gateway.store, gateway.settings, session.orderId, now=utcnow(), ip=client_ip()
+        gateway.store, gateway.settings, session.orderId, now=clock.utcnow(), ip=client_ip()
     )
     return jsonify(checkout_session_view(cancelled))

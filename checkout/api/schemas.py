@@ -23,8 +23,9 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from checkout.domain.money import MoneyError, parse_rupees
+from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[A-Za-z]{2,24}$")
@@ -144,7 +145,11 @@ class CreatePaymentSessionBody(Schema):
     def _total_within_limit(self, info: ValidationInfo) -> CreatePaymentSessionBody:
         max_paise = (info.context or {}).get("max_paise")
         if max_paise is not None and self.basePrice + self.tax > max_paise:
-            raise ValueError(f"basePrice + tax must not exceed {max_paise // 100} rupees")
+            raise PydanticCustomError(
+                "total_too_large",
+                "basePrice + tax must not exceed {limit} rupees",
+                {"field": "tax", "limit": str(rupees_decimal(max_paise))},
+            )
         return self
 
     @property
@@ -168,7 +173,9 @@ class SandboxCreditBody(Schema):
     @model_validator(mode="after")
     def _one_of(self) -> SandboxCreditBody:
         if (self.amount is None) == (self.orderId is None):
-            raise ValueError("give either amount or orderId")
+            raise PydanticCustomError(
+                "one_of", "give either amount or orderId", {"field": "amount"}
+            )
         return self
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from checkout.clock import utcnow
+from checkout import clock
 from checkout.config import Settings
 from checkout.providers.base import WalletProvider
 from checkout.services.ticks import TickReport, run_tick
@@ -28,26 +28,27 @@ class Ticker:
         store: Store,
         provider: WalletProvider,
         settings: Settings,
-        clock: Callable[[], datetime] = utcnow,
+        now_fn: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
         self.provider = provider
         self.settings = settings
-        self.clock = clock
+        self._now_fn = now_fn
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
+    def now(self) -> datetime:
+        return self._now_fn() if self._now_fn else clock.utcnow()
+
     @property
     def wake_seconds(self) -> float:
         return min(0.5, self.settings.poll_interval_seconds / 3)
 
     def tick(self) -> TickReport:
-        return run_tick(
-            self.store, self.provider, self.settings, owner=self.owner, now=self.clock()
-        )
+        return run_tick(self.store, self.provider, self.settings, owner=self.owner, now=self.now())
 
     def start(self) -> None:
         """Idempotent; a forked child gets its own thread (threads do not survive fork)."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from checkout.clock import utcnow
+from checkout import clock
 from checkout.config import Settings
 from checkout.domain.lifecycle import Status
 from checkout.domain.matching import (
@@ -184,17 +184,18 @@ def tick_soon(
     settings: Settings,
     *,
     owner: str,
-    clock: Callable[[], datetime] = utcnow,
+    now_fn: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Early tick for "I've paid": run one now if due, else wait for the running or next one.
 
     Still single-flight and still at most one wallet call per poll interval.
     """
-    started = clock()
+    now_fn = now_fn or clock.utcnow
+    started = now_fn()
     deadline = started + timedelta(seconds=settings.poll_interval_seconds + 1)
     while True:
-        now = clock()
+        now = now_fn()
         report = run_tick(store, provider, settings, owner=owner, now=now)
         if report.ran or report.reason == "idle":
             return

@@ -1,34 +1,122 @@
-"""Hosted pages: read the store, render. Polling renders the status fragment alone."""
+"""Hosted pages: parse, call one service, render.
+
+The full page includes its status fragment; the polling endpoint renders the
+fragment alone, answers 204 while nothing changed (htmx keeps the page and
+the focus as they are) and 286 once the checkout is final (htmx stops polling).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
 
-from checkout.clock import utcnow
+from flask import Blueprint, Response, abort, g, make_response, redirect, render_template, request
+from flask import url_for as flask_url_for
+
+from checkout import clock
 from checkout.domain.lifecycle import TERMINAL, Status
 from checkout.domain.money import display_rupees
-from checkout.gateway import current_gateway
+from checkout.extensions import limiter
+from checkout.gateway import client_ip, current_gateway
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts
+from checkout.services import checkouts, links, sandbox, ticks
+from checkout.services.errors import ServiceError
+from checkout.storage.links import link_by_slug
 from checkout.storage.models import PaymentSession
+from checkout.urls import origin_of, with_query
+from checkout.web.forms import ActionForm, LinkCheckoutForm
 
 bp = Blueprint("pay", __name__)
 
 STOP_POLLING = 286  # htmx 2 stops an `every` trigger on this status
+POLL_SECONDS = 2
 
 
-def _page_context(session: PaymentSession) -> dict[str, object]:
-    settings = current_gateway().settings
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def is_embed() -> bool:
+    return request.args.get("embed") == "1"
+
+
+def merchant_return_url(session: PaymentSession) -> str | None:
+    """Where the customer goes back to: returnUrl on success, cancelUrl (or returnUrl) else."""
+    target = session.returnUrl
+    if session.status in (Status.CANCELLED.value, Status.EXPIRED.value):
+        target = session.cancelUrl or session.returnUrl
+    if not target:
+        return None
+    return with_query(target, orderId=session.orderId, status=session.status)
+
+
+def page_url(endpoint: str, session: PaymentSession, **extra: Any) -> str:
+    if is_embed():
+        extra["embed"] = "1"
+    return flask_url_for(endpoint, token=session.token, **extra)
+
+
+def _context(session: PaymentSession) -> dict[str, Any]:
+    gateway = current_gateway()
+    settings = gateway.settings
     uri = checkouts.payment_uri(session, settings)
+    terminal = Status(session.status) in TERMINAL
     return {
         "session": session,
         "settings": settings,
+        "embed": is_embed(),
+        "terminal": terminal,
         "amount_text": display_rupees(session.amountPaise),
+        "requested_text": display_rupees(session.totalAmountPaise),
         "suffixed": session.amountPaise != session.totalAmountPaise,
         "upi_uri": uri,
-        "qr_data_uri": qr_png_data_uri(uri),
-        "terminal": Status(session.status) in TERMINAL,
+        "qr_data_uri": None if terminal else qr_png_data_uri(uri),
+        "return_url": merchant_return_url(session),
+        "expires_at": session.expiresAt.isoformat().replace("+00:00", "Z"),
+        "seconds_left": max(0, int((session.expiresAt - clock.utcnow()).total_seconds())),
+        "form": ActionForm(),
+        "poll_url": page_url("pay.status", session, seen=session.status),
+        "poll_seconds": POLL_SECONDS,
+        "page_url": page_url,
+        "allowed_origins": list(settings.allowed_origins),
     }
+
+
+def _session(token: str) -> PaymentSession:
+    return checkouts.find_checkout_by_token(current_gateway().store, token, now=clock.utcnow())
+
+
+def _fragment(session: PaymentSession) -> Response:
+    """The status fragment for htmx; tells the browser to leave for the merchant when done."""
+    context = _context(session)
+    response = make_response(render_template("pay/partials/status.html", **context))
+    response.status_code = STOP_POLLING if context["terminal"] else 200
+    leave = context["return_url"] if not context["embed"] else None
+    if leave and session.status in (Status.COMPLETED.value, Status.CANCELLED.value):
+        response.headers["HX-Redirect"] = leave
+        response.status_code = 200
+    return response
+
+
+def _after_action(session: PaymentSession) -> Response:
+    if is_htmx():
+        return _fragment(session)
+    leave = merchant_return_url(session) if not is_embed() else None
+    if leave and session.status in (Status.COMPLETED.value, Status.CANCELLED.value):
+        return redirect(leave, code=303)
+    return redirect(page_url("pay.page", session), code=303)
+
+
+def _checked_action_form() -> None:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+
+
+def _token_key() -> str:
+    return f"checkout:{(request.view_args or {}).get('token', '')}"
+
+
+# -- pages ------------------------------------------------------------------------------
 
 
 @bp.get("/")
@@ -38,13 +126,123 @@ def index() -> str:
 
 @bp.get("/pay/<token>")
 def page(token: str) -> str:
-    session = checkouts.find_checkout_by_token(current_gateway().store, token, now=utcnow())
-    return render_template("pay/page.html", **_page_context(session))
+    session = _session(token)
+    if is_embed():
+        g.frame_ancestors = current_gateway().settings.allowed_origins
+    merchant_urls = (session.returnUrl, session.cancelUrl)
+    g.form_targets = {origin for url in merchant_urls if url and (origin := origin_of(url))}
+    return render_template("pay/page.html", **_context(session))
 
 
 @bp.get("/pay/<token>/status")
-def status(token: str) -> tuple[str, int]:
-    session = checkouts.find_checkout_by_token(current_gateway().store, token, now=utcnow())
-    context = _page_context(session)
-    code = STOP_POLLING if context["terminal"] else 200
-    return render_template("pay/partials/status.html", **context), code
+def status(token: str) -> Response:
+    session = _session(token)
+    if request.args.get("seen") == session.status and Status(session.status) not in TERMINAL:
+        return Response(status=204)
+    return _fragment(session)
+
+
+@bp.post("/pay/<token>/paid")
+@limiter.limit("6 per minute", key_func=_token_key)
+def paid(token: str) -> Response:
+    """ "I've paid": an early tick (single-flight), then the state as the store has it."""
+    _checked_action_form()
+    gateway = current_gateway()
+    _session(token)
+    ticks.tick_soon(gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner)
+    return _after_action(_session(token))
+
+
+@bp.post("/pay/<token>/cancel")
+@limiter.limit("10 per minute", key_func=_token_key)
+def cancel(token: str) -> Response:
+    _checked_action_form()
+    gateway = current_gateway()
+    session = _session(token)
+    try:
+        session = checkouts.cancel_checkout(
+            gateway.store, gateway.settings, session.orderId, now=clock.utcnow(), ip=client_ip()
+        )
+    except ServiceError:
+        session = _session(token)  # already final: show what it is
+    return _after_action(session)
+
+
+@bp.post("/pay/<token>/simulate")
+@limiter.limit("10 per minute", key_func=_token_key)
+def simulate(token: str) -> Response:
+    """Sandbox only: pay the exact amount into the pretend wallet, as a UPI app would."""
+    gateway = current_gateway()
+    if not gateway.settings.sandbox:
+        abort(404)
+    _checked_action_form()
+    session = _session(token)
+    if session.status == Status.PENDING.value:
+        sandbox.pay_checkout(gateway.store, session.orderId, now=clock.utcnow())
+        ticks.tick_soon(
+            gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
+        )
+    return _after_action(_session(token))
+
+
+# -- payment links ----------------------------------------------------------------------
+
+
+def _link_form(link: Any) -> LinkCheckoutForm:
+    return LinkCheckoutForm(
+        max_paise=link.maxPaise or current_gateway().settings.max_amount_paise,
+        fixed_amount=link.amountPaise is not None,
+    )
+
+
+@bp.get("/l/<slug>")
+def link_page(slug: str) -> str:
+    link = link_by_slug(slug)
+    if link is None:
+        abort(404)
+    return render_template(
+        "pay/link.html", link=link, form=_link_form(link), amount_hint=links.amount_hint(link)
+    )
+
+
+@bp.post("/l/<slug>")
+@limiter.limit("10 per minute")
+def link_checkout(slug: str) -> Response | tuple[str, int]:
+    link = link_by_slug(slug)
+    if link is None:
+        abort(404)
+    form = _link_form(link)
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _link_form_again(link, form)
+    gateway = current_gateway()
+    try:
+        session = links.open_link_checkout(
+            gateway.store,
+            gateway.provider,
+            gateway.settings,
+            link,
+            name=form.name.data or "",
+            email=form.email.data or "",
+            note=form.note.data or None,
+            chosen_paise=form.amount_paise,
+            now=clock.utcnow(),
+            ip=client_ip(),
+        )
+    except ServiceError as exc:
+        if exc.field == "amount":
+            form.amount.errors = [exc.message]
+            return _link_form_again(link, form)
+        raise
+    if is_htmx():
+        response = make_response(render_template("pay/partials/panel.html", **_context(session)))
+        response.headers["HX-Push-Url"] = page_url("pay.page", session)
+        return response
+    return redirect(page_url("pay.page", session), code=303)
+
+
+def _link_form_again(link: Any, form: LinkCheckoutForm) -> tuple[str, int]:
+    template = "pay/partials/link_form.html" if is_htmx() else "pay/link.html"
+    html = render_template(template, link=link, form=form, amount_hint=links.amount_hint(link))
+    return html, 200 if is_htmx() else 422

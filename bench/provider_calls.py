@@ -1,0 +1,234 @@
+"""How many wallet calls do N open checkouts, each polled every second, cost?
+
+For each N: start a stub MobiKwik balance API and a fresh gateway (`python app.py`,
+in-memory store) pointed at it, open N checkouts, poll every checkout's
+`GET /api/payment-status/<orderId>` once per second for a fixed window, and
+count the wallet GETs the stub answered inside that window.
+
+DESIGN §5.2: status requests only read the store and one ticker asks the wallet
+at most once per POLL_INTERVAL_SECONDS, so wallet calls per interval should
+stay at about 1 whatever N is. The seed asked the wallet on every status poll
+(1 wallet call per poll).
+
+Usage:  .venv/bin/python bench/provider_calls.py [--quick] [--sizes 10,100,1000]
+                                                 [--duration 30] [--poll-interval 3]
+Loopback only; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from _support import (
+    HOST,
+    SOURCE_IPS,
+    Client,
+    Table,
+    WalletStub,
+    create_checkouts,
+    gateway_process,
+    machine_summary,
+    percentile,
+    workdir,
+)
+
+MAX_POLLER_THREADS = 64
+LATE_GRACE = 5.0  # seconds after the window in which unfinished polls are abandoned
+
+
+@dataclass
+class PollResult:
+    n: int
+    duration: float
+    planned: int
+    statuses: collections.Counter[int] = field(default_factory=collections.Counter)
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    lags: list[float] = field(default_factory=list)
+    skipped: int = 0
+    wallet_calls: int = 0
+    wallet_calls_total: int = 0
+    wallet_gaps: list[float] = field(default_factory=list)
+
+    @property
+    def polls(self) -> int:
+        return sum(self.statuses.values())
+
+
+def poll_window(port: int, order_ids: list[str], duration: float) -> tuple[PollResult, float]:
+    """Poll each order once per second for `duration` s; returns the result and start time."""
+    n = len(order_ids)
+    rounds = int(duration)
+    ips = SOURCE_IPS[: min(n, len(SOURCE_IPS))]
+    n_threads = min(len(ips), MAX_POLLER_THREADS)
+    # checkout i → source IP i % len(ips); IP k → thread k % n_threads. A thread keeps
+    # one keep-alive connection per source address it owns.
+    plan: list[list[tuple[int, str]]] = [[] for _ in range(n_threads)]
+    for i, order_id in enumerate(order_ids):
+        ip_index = i % len(ips)
+        plan[ip_index % n_threads].append((ip_index, order_id))
+    result = PollResult(n=n, duration=rounds, planned=n * rounds)
+    lock = threading.Lock()
+    start = time.monotonic() + 1.0  # let every thread get ready first
+    hard_stop = start + rounds + LATE_GRACE
+
+    def poller(work: list[tuple[int, str]]) -> None:
+        clients = {ip: Client(HOST, port, ips[ip]) for ip, _ in work}
+        statuses: collections.Counter[int] = collections.Counter()
+        latencies: list[float] = []
+        lags: list[float] = []
+        errors = skipped = 0
+        # Spread this thread's polls evenly over each second, offset by checkout index.
+        schedule = [
+            (round_ + (j + 0.5) / len(work), ip, order_id)
+            for round_ in range(rounds)
+            for j, (ip, order_id) in enumerate(work)
+        ]
+        try:
+            for offset, ip, order_id in schedule:
+                due = start + offset
+                now = time.monotonic()
+                if now >= hard_stop:
+                    skipped += 1
+                    continue
+                if due > now:
+                    time.sleep(due - now)
+                sent = time.monotonic()
+                try:
+                    status, _ = clients[ip].get(f"/api/payment-status/{order_id}")
+                except OSError:
+                    errors += 1
+                    clients[ip].close()
+                    continue
+                done = time.monotonic()
+                statuses[status] += 1
+                latencies.append(done - sent)
+                lags.append(max(0.0, sent - due))
+        finally:
+            for client in clients.values():
+                client.close()
+            with lock:
+                result.statuses.update(statuses)
+                result.latencies.extend(latencies)
+                result.lags.extend(lags)
+                result.errors += errors
+                result.skipped += skipped
+
+    threads = [threading.Thread(target=poller, args=(w,), daemon=True) for w in plan if w]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, hard_stop + 2 * 10.0 - time.monotonic()))
+    return result, start
+
+
+def run_one(n: int, duration: float, poll_interval: int) -> PollResult:
+    with workdir(f"bench-provider-{n}-") as tmp, WalletStub() as wallet:
+        with gateway_process(tmp, wallet.url, poll_interval=poll_interval) as gateway:
+            t_create = time.monotonic()
+            order_ids = create_checkouts(gateway.port, n)
+            print(
+                f"  N={n}: {n} checkouts opened in {time.monotonic() - t_create:.1f}s; "
+                f"polling for {int(duration)}s …",
+                flush=True,
+            )
+            result, start = poll_window(gateway.port, order_ids, duration)
+            end = start + result.duration
+            calls = wallet.calls_between(start, end)
+            result.wallet_calls = len(calls)
+            result.wallet_calls_total = wallet.total
+            result.wallet_gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+            if wallet.unauthorized:
+                print(f"  warning: {wallet.unauthorized} wallet GETs without the token")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="N in (10, 100), 10 s windows")
+    parser.add_argument("--sizes", help="comma-separated N values (default 10,100,1000)")
+    parser.add_argument("--duration", type=int, help="polling window in seconds (default 30)")
+    parser.add_argument("--poll-interval", type=int, default=3, help="POLL_INTERVAL_SECONDS")
+    args = parser.parse_args(argv)
+    sizes = [10, 100] if args.quick else [10, 100, 1000]
+    if args.sizes:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    duration = args.duration or (10 if args.quick else 30)
+    if not 1 <= duration <= 60 or not all(1 <= n <= 2000 for n in sizes):
+        parser.error("keep --duration in 1..60 and every N in 1..2000")
+
+    print(f"machine: {machine_summary()}")
+    print(
+        f"bench: provider_calls, N={sizes}, each checkout polled 1/s for {duration}s, "
+        f"POLL_INTERVAL_SECONDS={args.poll_interval}, client=python (threads, keep-alive, "
+        f"source IPs 127.0.0.2-250)",
+        flush=True,
+    )
+    table = Table(
+        [
+            "N",
+            "status polls",
+            "polls/s",
+            "429s",
+            "errors",
+            "wallet calls",
+            "wallet calls / status poll",
+            "wallet calls / poll interval",
+            "p50 / p99 status latency",
+        ]
+    )
+    verdicts = []
+    for n in sizes:
+        r = run_one(n, duration, args.poll_interval)
+        intervals = r.duration / args.poll_interval
+        per_interval = r.wallet_calls / intervals
+        lat = sorted(r.latencies)
+        ok = r.statuses.get(200, 0)
+        table.add(
+            n,
+            r.polls,
+            f"{r.polls / r.duration:.0f}",
+            r.statuses.get(429, 0),
+            r.errors + r.skipped,
+            r.wallet_calls,
+            f"{r.wallet_calls / r.polls:.5f}" if r.polls else "n/a",
+            f"{per_interval:.2f}",
+            f"{percentile(lat, 0.5) * 1000:.1f} / {percentile(lat, 0.99) * 1000:.1f} ms",
+        )
+        other = {k: v for k, v in r.statuses.items() if k not in (200, 429)}
+        gaps = sorted(r.wallet_gaps)
+        print(
+            f"  N={n}: {r.polls}/{r.planned} polls ({ok} x 200, "
+            f"{r.statuses.get(429, 0)} x 429, other {other or 0}, {r.errors} errors, "
+            f"{r.skipped} abandoned), schedule lag p99 "
+            f"{percentile(sorted(r.lags), 0.99) * 1000:.0f} ms; wallet calls in window "
+            f"{r.wallet_calls} (whole run {r.wallet_calls_total}), gap between wallet calls "
+            f"min {gaps[0] if gaps else float('nan'):.2f}s max "
+            f"{gaps[-1] if gaps else float('nan'):.2f}s",
+            flush=True,
+        )
+        if per_interval > 1.2:
+            verdicts.append(f"N={n}: {per_interval:.2f} wallet calls per interval (> 1.2)")
+        if gaps and gaps[0] < args.poll_interval * 0.9:
+            verdicts.append(f"N={n}: two wallet calls only {gaps[0]:.2f}s apart")
+    print()
+    print(table.markdown())
+    print()
+    print(
+        f"expected: about 1 wallet call per {args.poll_interval}s poll interval whatever N is; "
+        "the seed made 1 wallet call per status poll."
+    )
+    if verdicts:
+        print("VIOLATIONS: " + "; ".join(verdicts))
+        return 1
+    print("result: within design (<= ~1 wallet call per poll interval)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

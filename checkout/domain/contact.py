@@ -1,0 +1,12 @@
+"""Customer contact details, checked the same way by the JSON API and the HTML forms."""
+
+from __future__ import annotations
+
+import re
+
+_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[A-Za-z]{2,24}$")
+
+
+def is_email(value: str) -> bool:
+    """Deliberately loose: a typo check, not RFC 5322; the merchant confirms by mail."""
+    return len(value) <= 254 and _EMAIL.fullmatch(value) is not None

@@ -1,0 +1,138 @@
+"""Shared fixtures: real parts everywhere (stores, HTTP wallets, browsers); only time is patched."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from checkout import create_app
+from checkout.config import Settings
+from checkout.gateway import EXTENSION_KEY, Gateway
+
+ADMIN_SECRET = "test-admin-secret-0123456789abcdef"
+SHOP_ORIGIN = "http://shop.test"
+AUTH = {"Authorization": f"Bearer {ADMIN_SECRET}"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Clock:
+    """A settable clock that replaces checkout.clock.utcnow for one test."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr("checkout.clock.utcnow", fake)
+    return fake
+
+
+def _wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="session")
+def nx_mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real MongoDB wire-protocol server on loopback (or TEST_MONGODB_URI when given)."""
+    given = os.environ.get("TEST_MONGODB_URI")
+    if given:
+        yield given
+        return
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("nx27017")
+    executable = shutil.which("nx-27017", path=os.path.dirname(sys.executable)) or "nx-27017"
+    process = subprocess.Popen(
+        [
+            executable,
+            "--db",
+            "memory",
+            "--host",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--log-file",
+            str(workdir / "nx.log"),
+            "--pid-file",
+            str(workdir / "nx.pid"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        yield f"mongodb://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(params=["mongomock", "nx-27017"])
+def mongodb_uri(request: pytest.FixtureRequest) -> str:
+    """Storage tests run twice: the in-memory store and a real wire-protocol server."""
+    if request.param == "mongomock":
+        return "mongomock://localhost"
+    uri: str = request.getfixturevalue("nx_mongodb_uri")
+    return uri
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        admin_secret=ADMIN_SECRET,
+        allowed_origins=(SHOP_ORIGIN,),
+        log_dir=str(tmp_path / "logs"),
+        mongodb_db_name=f"test_{uuid.uuid4().hex[:12]}",
+        start_ticker=False,
+        secret_key="test-secret-key",
+    ).validated()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    yield application
+    application.extensions[EXTENSION_KEY].ticker.stop()
+
+
+@pytest.fixture
+def gateway(app: Flask) -> Gateway:
+    found: Gateway = app.extensions[EXTENSION_KEY]
+    return found
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
