@@ -165,7 +165,9 @@ class ServerProcess:
                 pass
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"{self.name} did not answer within {START_TIMEOUT:.0f}s:\n{self.tail()}")
+        raise RuntimeError(
+            f"{self.name} did not answer within {START_TIMEOUT:.0f}s:\n{self.tail()}"
+        )
 
     def stop(self) -> None:
         if self.proc is None:
@@ -186,6 +188,40 @@ class ServerProcess:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces; everything after its ')' is split safely.
+    return raw[raw.rfind(")") + 2 :].split()
+
+
+def process_tree_cpu_seconds(root: int) -> float:
+    """User+system CPU seconds used so far by `root` and its live descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields_ = _stat_fields(int(entry.name))
+            if fields_:
+                parents[int(entry.name)] = int(fields_[1])
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, ppid in parents.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in tree:
+        fields_ = _stat_fields(pid)
+        if fields_:
+            total += (int(fields_[11]) + int(fields_[12])) / ticks
+    return total
 
 
 def gateway_env(port: int, wallet_url: str, log_dir: Path, poll_interval: int) -> dict[str, str]:
@@ -249,11 +285,15 @@ def bare_process(workdir: Path, port: int | None = None) -> ServerProcess:
 
 @contextlib.contextmanager
 def workdir(prefix: str) -> Iterator[Path]:
+    """A scratch directory for server output; BENCH_KEEP_TMP=1 keeps it for a post-mortem."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP_TMP"):
+            print(f"  (kept {path})")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 # -- a lean keep-alive HTTP/1.1 client -------------------------------------------------------
@@ -433,6 +473,12 @@ def machine_summary() -> str:
         f"{os.cpu_count()} CPUs ({model}), {memory} RAM, "
         f"Python {platform.python_version()} ({PYTHON})"
     )
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages: other work on the machine skews every figure."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 @dataclass

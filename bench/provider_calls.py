@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import itertools
 import sys
 import threading
 import time
@@ -32,13 +33,14 @@ from _support import (
     WalletStub,
     create_checkouts,
     gateway_process,
+    load_average,
     machine_summary,
     percentile,
     workdir,
 )
 
 MAX_POLLER_THREADS = 64
-LATE_GRACE = 5.0  # seconds after the window in which unfinished polls are abandoned
+JOIN_GRACE = 15.0  # in-flight requests at the end of the window finish within the socket timeout
 
 
 @dataclass
@@ -48,9 +50,10 @@ class PollResult:
     planned: int
     statuses: collections.Counter[int] = field(default_factory=collections.Counter)
     errors: int = 0
+    error_kinds: collections.Counter[str] = field(default_factory=collections.Counter)
     latencies: list[float] = field(default_factory=list)
     lags: list[float] = field(default_factory=list)
-    skipped: int = 0
+    skipped: int = 0  # due inside the window but not sent by its end (server saturated)
     wallet_calls: int = 0
     wallet_calls_total: int = 0
     wallet_gaps: list[float] = field(default_factory=list)
@@ -75,7 +78,7 @@ def poll_window(port: int, order_ids: list[str], duration: float) -> tuple[PollR
     result = PollResult(n=n, duration=rounds, planned=n * rounds)
     lock = threading.Lock()
     start = time.monotonic() + 1.0  # let every thread get ready first
-    hard_stop = start + rounds + LATE_GRACE
+    end = start + rounds
 
     def poller(work: list[tuple[int, str]]) -> None:
         clients = {ip: Client(HOST, port, ips[ip]) for ip, _ in work}
@@ -83,6 +86,7 @@ def poll_window(port: int, order_ids: list[str], duration: float) -> tuple[PollR
         latencies: list[float] = []
         lags: list[float] = []
         errors = skipped = 0
+        error_kinds: collections.Counter[str] = collections.Counter()
         # Spread this thread's polls evenly over each second, offset by checkout index.
         schedule = [
             (round_ + (j + 0.5) / len(work), ip, order_id)
@@ -93,7 +97,7 @@ def poll_window(port: int, order_ids: list[str], duration: float) -> tuple[PollR
             for offset, ip, order_id in schedule:
                 due = start + offset
                 now = time.monotonic()
-                if now >= hard_stop:
+                if now >= end:
                     skipped += 1
                     continue
                 if due > now:
@@ -101,8 +105,9 @@ def poll_window(port: int, order_ids: list[str], duration: float) -> tuple[PollR
                 sent = time.monotonic()
                 try:
                     status, _ = clients[ip].get(f"/api/payment-status/{order_id}")
-                except OSError:
+                except OSError as exc:
                     errors += 1
+                    error_kinds[type(exc).__name__] += 1
                     clients[ip].close()
                     continue
                 done = time.monotonic()
@@ -117,34 +122,38 @@ def poll_window(port: int, order_ids: list[str], duration: float) -> tuple[PollR
                 result.latencies.extend(latencies)
                 result.lags.extend(lags)
                 result.errors += errors
+                result.error_kinds.update(error_kinds)
                 result.skipped += skipped
 
     threads = [threading.Thread(target=poller, args=(w,), daemon=True) for w in plan if w]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(max(0.0, hard_stop + 2 * 10.0 - time.monotonic()))
+        thread.join(max(0.0, end + JOIN_GRACE - time.monotonic()))
     return result, start
 
 
 def run_one(n: int, duration: float, poll_interval: int) -> PollResult:
-    with workdir(f"bench-provider-{n}-") as tmp, WalletStub() as wallet:
-        with gateway_process(tmp, wallet.url, poll_interval=poll_interval) as gateway:
-            t_create = time.monotonic()
-            order_ids = create_checkouts(gateway.port, n)
-            print(
-                f"  N={n}: {n} checkouts opened in {time.monotonic() - t_create:.1f}s; "
-                f"polling for {int(duration)}s …",
-                flush=True,
-            )
-            result, start = poll_window(gateway.port, order_ids, duration)
-            end = start + result.duration
-            calls = wallet.calls_between(start, end)
-            result.wallet_calls = len(calls)
-            result.wallet_calls_total = wallet.total
-            result.wallet_gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
-            if wallet.unauthorized:
-                print(f"  warning: {wallet.unauthorized} wallet GETs without the token")
+    with (
+        workdir(f"bench-provider-{n}-") as tmp,
+        WalletStub() as wallet,
+        gateway_process(tmp, wallet.url, poll_interval=poll_interval) as gateway,
+    ):
+        t_create = time.monotonic()
+        order_ids = create_checkouts(gateway.port, n)
+        print(
+            f"  N={n}: {n} checkouts opened in {time.monotonic() - t_create:.1f}s; "
+            f"polling for {int(duration)}s …",
+            flush=True,
+        )
+        result, start = poll_window(gateway.port, order_ids, duration)
+        end = start + result.duration
+        calls = wallet.calls_between(start, end)
+        result.wallet_calls = len(calls)
+        result.wallet_calls_total = wallet.total
+        result.wallet_gaps = [b - a for a, b in itertools.pairwise(calls)]
+        if wallet.unauthorized:
+            print(f"  warning: {wallet.unauthorized} wallet GETs without the token")
     return result
 
 
@@ -162,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= duration <= 60 or not all(1 <= n <= 2000 for n in sizes):
         parser.error("keep --duration in 1..60 and every N in 1..2000")
 
-    print(f"machine: {machine_summary()}")
+    print(f"machine: {machine_summary()}; load average {load_average()}")
     print(
         f"bench: provider_calls, N={sizes}, each checkout polled 1/s for {duration}s, "
         f"POLL_INTERVAL_SECONDS={args.poll_interval}, client=python (threads, keep-alive, "
@@ -172,10 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     table = Table(
         [
             "N",
-            "status polls",
+            "polls planned",
+            "status polls made",
             "polls/s",
             "429s",
-            "errors",
+            "not sent / errors",
             "wallet calls",
             "wallet calls / status poll",
             "wallet calls / poll interval",
@@ -191,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         ok = r.statuses.get(200, 0)
         table.add(
             n,
+            r.planned,
             r.polls,
             f"{r.polls / r.duration:.0f}",
             r.statuses.get(429, 0),
-            r.errors + r.skipped,
+            f"{r.skipped} / {r.errors}",
             r.wallet_calls,
             f"{r.wallet_calls / r.polls:.5f}" if r.polls else "n/a",
             f"{per_interval:.2f}",
@@ -204,8 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         gaps = sorted(r.wallet_gaps)
         print(
             f"  N={n}: {r.polls}/{r.planned} polls ({ok} x 200, "
-            f"{r.statuses.get(429, 0)} x 429, other {other or 0}, {r.errors} errors, "
-            f"{r.skipped} abandoned), schedule lag p99 "
+            f"{r.statuses.get(429, 0)} x 429, other {other or 0}, "
+            f"{r.errors} errors {dict(r.error_kinds) or ''}, "
+            f"{r.skipped} not sent by the end of the window), schedule lag p99 "
             f"{percentile(sorted(r.lags), 0.99) * 1000:.0f} ms; wallet calls in window "
             f"{r.wallet_calls} (whole run {r.wallet_calls_total}), gap between wallet calls "
             f"min {gaps[0] if gaps else float('nan'):.2f}s max "
@@ -217,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         if gaps and gaps[0] < args.poll_interval * 0.9:
             verdicts.append(f"N={n}: two wallet calls only {gaps[0]:.2f}s apart")
     print()
+    print(f"load average at the end: {load_average()}")
     print(table.markdown())
     print()
     print(

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import re
@@ -12,9 +13,11 @@ import time
 from typing import Any
 
 from flask import Flask, Response, g, request
+from pymongo.errors import PyMongoError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkout import clock
+from checkout.api.origins import refuse_foreign_origins
 from checkout.config import Settings
 from checkout.errors import register_error_handlers
 from checkout.extensions import cors, csrf, limiter, talisman
@@ -24,7 +27,9 @@ from checkout.logs import configure_logging
 from checkout.providers import build_provider
 from checkout.services.links import ensure_demo_link
 from checkout.services.ticker import Ticker
+from checkout.services.webhooks import DeliveryWorker
 from checkout.storage.links import PaymentLink
+from checkout.storage.merchant import MerchantStore
 from checkout.storage.store import Store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -46,7 +51,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     )
     app.json = GatewayJSONProvider(app)
     app.config.update(
-        SECRET_KEY=settings.secret_key or settings.admin_secret or os.urandom(32).hex(),
+        SECRET_KEY=_flask_secret_key(settings),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
@@ -63,13 +68,18 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     _init_extensions(app, settings)
 
     store = Store(settings.mongodb_uri, settings.mongodb_db_name)
-    store.ensure_indexes()
-    PaymentLink.ensure_indexes()
-    if settings.sandbox:
-        ensure_demo_link(clock.utcnow())
+    merchant = MerchantStore(store)
     provider = build_provider(settings, store)
-    gateway = Gateway(settings, store, provider, Ticker(store, provider, settings))
+    gateway = Gateway(
+        settings,
+        store,
+        provider,
+        Ticker(store, provider, settings),
+        merchant,
+        DeliveryWorker(merchant),
+    )
     app.extensions[EXTENSION_KEY] = gateway
+    _prepare_store(gateway)
 
     from checkout.api import bp as api_bp
     from checkout.web import bp as pay_bp
@@ -90,19 +100,21 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     return app
 
 
+def _flask_secret_key(settings: Settings) -> str:
+    """SECRET_KEY, else one derived from ADMIN_SECRET (never the secret itself), else random.
+
+    Several processes need the same key for CSRF tokens to verify everywhere.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.admin_secret:
+        return hmac.new(settings.admin_secret.encode(), b"flask-secret-key", "sha256").hexdigest()
+    return os.urandom(32).hex()
+
+
 def _init_extensions(app: Flask, settings: Settings) -> None:
+    """Order matters: hooks run in registration order (after_request in reverse)."""
     csrf.init_app(app)
-    limiter.init_app(app)
-    if settings.ratelimit_storage_uri.startswith("memory://"):
-        # One process-wide memory store: a new app (tests, reload) starts with fresh counters.
-        limiter.reset()
-    cors.init_app(
-        app,
-        resources={r"/api/*": {"origins": list(settings.allowed_origins)}},
-        allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
-        expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"],
-        max_age=600,
-    )
     # Registered before Talisman so that it runs after Talisman has set its headers.
     app.after_request(_allow_embedding)
     talisman.init_app(
@@ -124,6 +136,21 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
         },
         content_security_policy_nonce_in=["script-src", "style-src"],
         referrer_policy="strict-origin-when-cross-origin",
+    )
+    # After Talisman (every answer gets its nonce and headers), before the limiter: a
+    # foreign origin is refused without spending anyone's budget.
+    app.before_request(refuse_foreign_origins)
+    limiter.init_app(app)
+    if settings.ratelimit_storage_uri.startswith("memory://"):
+        # One process-wide memory store: a new app (tests, reload) starts with fresh counters.
+        limiter.reset()
+    cors.init_app(
+        app,
+        resources={r"/api/*": {"origins": list(settings.allowed_origins)}},
+        allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+        expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"],
+        max_age=600,
+        always_send=False,
     )
 
 
@@ -150,12 +177,35 @@ def _allow_embedding(response: Response) -> Response:
     return response
 
 
+def _prepare_store(gateway: Gateway) -> bool:
+    """Indexes and the demo link; a store that is down at start is retried on later requests."""
+    try:
+        gateway.store.ensure_indexes()
+        gateway.merchant.ensure_indexes()
+        PaymentLink.ensure_indexes()
+        if gateway.settings.sandbox:
+            ensure_demo_link(clock.utcnow())
+    except PyMongoError as exc:
+        logging.getLogger("checkout").error(
+            "store unreachable at start (%s); will retry on the next requests", type(exc).__name__
+        )
+        gateway.store_ready = False
+        return False
+    gateway.store_ready = True
+    return True
+
+
 def _register_request_hooks(app: Flask, gateway: Gateway) -> None:
+    retry_after = {"at": 0.0}
+
     @app.before_request
-    def _start_timer_and_ticker() -> None:
+    def _start_timer_and_workers() -> None:
         g.started = time.perf_counter()
+        if not gateway.store_ready and time.monotonic() >= retry_after["at"]:
+            retry_after["at"] = time.monotonic() + 10
+            _prepare_store(gateway)
         if gateway.settings.start_ticker:
-            gateway.ticker.start()
+            gateway.start_background()
 
     @app.after_request
     def _log_request(response: Response) -> Response:
@@ -164,7 +214,7 @@ def _register_request_hooks(app: Flask, gateway: Gateway) -> None:
         log.info(
             "%s %s %s %.1fms %s",
             request.method,
-            request.path,
+            request.path,  # pay-page tokens are blanked by the log filter (checkout.logs)
             response.status_code,
             duration_ms,
             request.remote_addr,

@@ -13,9 +13,11 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
 
 from checkout.services.errors import ServiceError
+from checkout.storage.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,17 @@ def register_error_handlers(app: Flask) -> None:
         response = error_response(status, messages.get(status, exc.name), details)
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(StoreError)
+    @app.errorhandler(ConnectionFailure)
+    def _store_down(exc: Exception) -> Response:
+        # The store cannot be reached: nothing was decided, the caller may simply retry.
+        log.error(
+            "store unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
+        )
+        response = error_response(503, "The payment store is unavailable; try again shortly")
+        response.headers["Retry-After"] = "5"
         return response
 
     @app.errorhandler(Exception)

@@ -9,6 +9,8 @@ from flask import current_app, request
 from checkout.config import Settings
 from checkout.providers.base import WalletProvider
 from checkout.services.ticker import Ticker
+from checkout.services.webhooks import DeliveryWorker
+from checkout.storage.merchant import MerchantStore
 from checkout.storage.store import Store
 
 EXTENSION_KEY = "upi_checkout"
@@ -20,6 +22,18 @@ class Gateway:
     store: Store
     provider: WalletProvider
     ticker: Ticker
+    merchant: MerchantStore
+    webhooks: DeliveryWorker
+    store_ready: bool = False
+
+    def start_background(self) -> None:
+        """The wallet ticker and the webhook sender: after fork or on first use, never at import."""
+        self.ticker.start()
+        self.webhooks.start()
+
+    def stop_background(self) -> None:
+        self.ticker.stop()
+        self.webhooks.stop()
 
 
 def current_gateway() -> Gateway:

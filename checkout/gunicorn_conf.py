@@ -11,4 +11,4 @@ def post_worker_init(worker: Any) -> None:
     app = getattr(worker, "wsgi", None)
     gateway = getattr(app, "extensions", {}).get(EXTENSION_KEY)
     if gateway is not None and gateway.settings.start_ticker:
-        gateway.ticker.start()
+        gateway.start_background()

@@ -1,7 +1,10 @@
 """Logging: console plus rotating `combined.log` and `error.log`, text or JSON lines.
 
 Secrets never reach a log: the request line carries the path without its
-query string, and no header value is ever logged.
+query string, and no header value is ever logged. As a last line of defence
+every managed handler redacts what is a credential wherever it turns up in a
+message: the hosted-page token in `/pay/<token>` (whoever holds it can act on
+that checkout) and the value after `Bearer`.
 """
 
 from __future__ import annotations
@@ -10,11 +13,34 @@ import json
 import logging
 import logging.handlers
 import os
+import re
 from datetime import UTC, datetime
 
 from checkout.config import Settings
 
 _MANAGED = "_upi_checkout_handler"
+REDACTED = "[redacted]"
+_SECRETS = (
+    (re.compile(r"(/pay/)[A-Za-z0-9_\-]{8,}"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), rf"\g<1>{REDACTED}"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record's message with credentials blanked out, for every handler after it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -53,6 +79,7 @@ def configure_logging(settings: Settings) -> None:
     errors.setLevel(logging.ERROR)
     handlers += [combined, errors]
     for handler in handlers:
+        handler.addFilter(RedactingFilter())
         handler.setFormatter(formatter)
         setattr(handler, _MANAGED, True)
         root.addHandler(handler)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel
@@ -71,32 +70,6 @@ def hosted_url(session: PaymentSession) -> str:
 
 def upi_uri_for(session: PaymentSession) -> str:
     return checkouts.payment_uri(session, current_gateway().settings)
-
-
-# -- who may call: origins ------------------------------------------------------------
-
-
-def _origin_of(value: str) -> str | None:
-    parts = urlsplit(value)
-    if not parts.scheme or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-@bp.before_app_request
-def _refuse_foreign_origins() -> Response | None:
-    """A browser on a site not in ALLOWED_ORIGINS gets 403; no Origin = a server, allowed."""
-    if not request.path.startswith("/api"):
-        return None
-    claimed = request.headers.get("Origin") or request.headers.get("Referer")
-    if not claimed:
-        return None
-    origin = _origin_of(claimed)
-    allowed = set(current_gateway().settings.allowed_origins)
-    allowed.add(request.host_url.rstrip("/").lower())
-    if origin in allowed:
-        return None
-    raise ApiError(403, "Origin not allowed", [{"field": "Origin", "message": "not allowed"}])
 
 
 # -- rate limits ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ document.
 
 from __future__ import annotations
 
+import decimal
 import re
 from decimal import Decimal
 from typing import Annotated, Any
@@ -99,7 +100,11 @@ def _document(value: Any, depth: int = 0) -> Any:
             raise ValueError(f"has more than {MAX_KEYS} items")
         return [_document(item, depth + 1) for item in value]
     if isinstance(value, Decimal):
-        return Decimal128(value)
+        try:
+            return Decimal128(value)
+        except decimal.DecimalException:
+            # More digits than a stored decimal keeps, or out of its range: refuse, never round.
+            raise ValueError("holds a number that cannot be stored exactly") from None
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
         raise ValueError("holds a number too large to store")
     if isinstance(value, str) and len(value) > 2000:

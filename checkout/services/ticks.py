@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(seconds=60)
+MAX_DOUBLINGS = 16
 HISTORY_OVERLAP = timedelta(minutes=10)
 
 
@@ -59,7 +60,9 @@ def run_tick(
         changes = _observe(store, provider, state, now)
     except ProviderError as exc:
         failures = (state.consecutiveFailures or 0) + 1
-        backoff = min(interval * 2 ** (failures - 1), max(MAX_BACKOFF, interval))
+        # The exponent is capped too: 2**failures outgrows timedelta after a long outage.
+        doubling = min(failures - 1, MAX_DOUBLINGS)
+        backoff = min(interval * 2**doubling, max(MAX_BACKOFF, interval))
         log.warning("wallet %s failed (%s); next try in %ss", provider.name, exc, backoff.seconds)
         store.finish_tick(
             owner,

@@ -6,6 +6,9 @@ holds money; the API turns them into rupees at the edge.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from mongoengine import (
     BooleanField,
     DateTimeField,
@@ -15,6 +18,31 @@ from mongoengine import (
     ListField,
     StringField,
 )
+
+
+class UTCDateTimeField(DateTimeField):
+    """A datetime that always reads back as an aware UTC datetime.
+
+    MongoDB keeps UTC milliseconds and pymongo (tz_aware=True) hands them back
+    aware. Not every server that speaks the wire protocol does: nx-27017 (the
+    SQLite-backed test server) keeps a datetime written by `$set` as the text
+    ``2026-11-26 10:00:00.123000`` and returns that string; a client without
+    tz_aware returns naive datetimes. Both are read here as the UTC moment they
+    were written as, so services never compare a string or a naive datetime
+    with an aware one (a TypeError in a tick, an AttributeError in /health).
+    """
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                return value.replace(tzinfo=UTC)
+            return value.astimezone(UTC)
+        return value
 
 
 class PaymentSession(Document):
@@ -52,11 +80,11 @@ class PaymentSession(Document):
     late = BooleanField(default=False)
     creditKeys = ListField(StringField())
     ip = StringField()
-    createdAt = DateTimeField(required=True)
-    expiresAt = DateTimeField(required=True)
-    closedAt = DateTimeField()
-    completedAt = DateTimeField()
-    payableUntil = DateTimeField()  # null once completed: nothing more can be attributed
+    createdAt = UTCDateTimeField(required=True)
+    expiresAt = UTCDateTimeField(required=True)
+    closedAt = UTCDateTimeField()
+    completedAt = UTCDateTimeField()
+    payableUntil = UTCDateTimeField()  # null once completed: nothing more can be attributed
 
 
 class Order(Document):
@@ -75,7 +103,7 @@ class Order(Document):
     paymentMethod = StringField(default="UPI")
     late = BooleanField(default=False)
     creditKeys = ListField(StringField())
-    createdAt = DateTimeField(required=True)
+    createdAt = UTCDateTimeField(required=True)
 
 
 class Nonce(Document):
@@ -91,9 +119,9 @@ class Nonce(Document):
     nonce = StringField(required=True)
     used = BooleanField(default=False)
     ip = StringField()
-    createdAt = DateTimeField(required=True)
-    expiresAt = DateTimeField(required=True)
-    usedAt = DateTimeField()
+    createdAt = UTCDateTimeField(required=True)
+    expiresAt = UTCDateTimeField(required=True)
+    usedAt = UTCDateTimeField()
 
 
 class AuditLog(Document):
@@ -102,7 +130,7 @@ class AuditLog(Document):
     action = StringField(required=True)
     orderId = StringField()
     ip = StringField()
-    timestamp = DateTimeField(required=True)
+    timestamp = UTCDateTimeField(required=True)
     details = DictField()
 
 
@@ -116,7 +144,7 @@ class AmountReservation(Document):
 
     paise = IntField(required=True)
     orderId = StringField(required=True)
-    releaseAfter = DateTimeField(required=True)
+    releaseAfter = UTCDateTimeField(required=True)
 
 
 class WalletCredit(Document):
@@ -130,8 +158,8 @@ class WalletCredit(Document):
     key = StringField(required=True)
     provider = StringField(required=True)
     amountPaise = IntField(required=True)
-    occurredAt = DateTimeField()
-    observedAt = DateTimeField(required=True)
+    occurredAt = UTCDateTimeField()
+    observedAt = UTCDateTimeField(required=True)
     balanceAfterPaise = IntField()
     outcome = StringField(default="new")  # new | exact | combination | no-match | ambiguous | …
     orderIds = ListField(StringField())
@@ -144,18 +172,18 @@ class WalletState(Document):
 
     id = StringField(primary_key=True)
     leaseOwner = StringField()
-    leaseUntil = DateTimeField()
-    nextTickAt = DateTimeField()
-    lastTickAt = DateTimeField()
+    leaseUntil = UTCDateTimeField()
+    nextTickAt = UTCDateTimeField()
+    lastTickAt = UTCDateTimeField()
     baselinePaise = IntField()
-    baselineAt = DateTimeField()
+    baselineAt = UTCDateTimeField()
     baselineStale = BooleanField(default=True)
-    cursor = DateTimeField()
+    cursor = UTCDateTimeField()
     syntheticSeq = IntField(default=0)
-    lastOkAt = DateTimeField()
+    lastOkAt = UTCDateTimeField()
     lastError = StringField()
     lastErrorReason = StringField()
-    lastErrorAt = DateTimeField()
+    lastErrorAt = UTCDateTimeField()
     consecutiveFailures = IntField(default=0)
 
 

@@ -134,8 +134,14 @@ class Store:
                 return paise
         return None
 
-    def release_amount(self, order_id: str) -> None:
-        AmountReservation.objects(orderId=order_id).delete()
+    def release_amount(self, order_id: str, paise: int | None = None) -> None:
+        """Free an order's reservations, or only the one for ``paise``.
+
+        A create that loses an orderId race frees just the amount it reserved:
+        the winner, with the same orderId, keeps its own.
+        """
+        query = {"orderId": order_id} if paise is None else {"orderId": order_id, "paise": paise}
+        AmountReservation.objects(**query).delete()
 
     def shorten_reservation(self, order_id: str, release_after: datetime) -> None:
         AmountReservation.objects(orderId=order_id, releaseAfter__gt=release_after).update(
@@ -174,10 +180,13 @@ class Store:
     ) -> PaymentSession | None:
         """Move one session if it is still in an expected state; None if another won."""
         updates = {f"set__{name}": value for name, value in changes.items()}
+        statuses = list(from_statuses)
+        # An exact status where one is expected: see complete_checkout on `$in` and nx-27017.
+        state = {"status": statuses[0]} if len(statuses) == 1 else {"status__in": statuses}
         with self._lock:
-            return PaymentSession.objects(
-                orderId=order_id, status__in=list(from_statuses), **(conditions or {})
-            ).modify(new=True, set__status=to_status, **updates)
+            return PaymentSession.objects(orderId=order_id, **state, **(conditions or {})).modify(
+                new=True, set__status=to_status, **updates
+            )
 
     def overdue_pending(self, now: datetime, limit: int = 500) -> list[PaymentSession]:
         return list(PaymentSession.objects(status="pending", expiresAt__lte=now).limit(limit))
@@ -218,7 +227,8 @@ class Store:
 
     def insert_order(self, order: Order) -> bool:
         try:
-            order.save(force_insert=True)
+            with self._lock:
+                order.save(force_insert=True)
         except _DUPLICATE:
             return False
         return True
@@ -247,7 +257,8 @@ class Store:
     def record_credit(self, credit: WalletCredit) -> bool:
         """Store a credit once; False when its key was seen before."""
         try:
-            credit.save(force_insert=True)
+            with self._lock:
+                credit.save(force_insert=True)
         except _DUPLICATE:
             return False
         return True

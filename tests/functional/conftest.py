@@ -45,7 +45,8 @@ def create(client: FlaskClient, **changes: Any) -> TestResponse:
     """Fetch a fresh nonce and create a session with the seed body (plus changes)."""
     kwargs: dict[str, Any] = changes.pop("request_kwargs", {})
     return client.post(
-        "/api/create-payment-session", json=seed_body(get_nonce(client, **kwargs), **changes),
+        "/api/create-payment-session",
+        json=seed_body(get_nonce(client, **kwargs), **changes),
         **kwargs,
     )
 

@@ -1,0 +1,269 @@
+"""Webhooks: an outbox in the store, sent by a worker outside any store operation.
+
+Events are written to `webhook_deliveries` (one per endpoint, unique by event
+id) before anything is sent; a worker leases one delivery at a time, sends it,
+and records the outcome. A crash mid-send leaves a lease that runs out, and
+the next worker takes the delivery over: nothing is lost, and every attempt
+carries the same event id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from checkout import clock
+from checkout.config import Settings
+from checkout.jsonio import dumps
+from checkout.services.errors import NotFound, ServiceError
+from checkout.storage.merchant import MerchantStore, WebhookDelivery, WebhookEndpoint
+from checkout.webhooks import SIGNATURE_HEADER, sign
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES = (
+    "checkout.completed",
+    "checkout.expired",
+    "checkout.cancelled",
+    "credit.unattributed",
+)
+MAX_ATTEMPTS = 12
+FIRST_RETRY = timedelta(seconds=10)
+LAST_RETRY = timedelta(hours=6)
+SEND_TIMEOUT_SECONDS = 10.0
+LEASE = timedelta(seconds=60)
+RETRYABLE_STATUSES = frozenset({408, 429})
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Wait after the `attempt`-th failed try: 10 s, 30 s, 90 s … capped at 6 h."""
+    return min(FIRST_RETRY * 3 ** (attempt - 1), LAST_RETRY)
+
+
+def event_id(event_type: str, subject: str) -> str:
+    """Stable per (type, subject): a re-emitted event de-duplicates on both ends."""
+    return "evt_" + hashlib.sha256(f"{event_type}:{subject}".encode()).hexdigest()[:24]
+
+
+class InvalidWebhookUrl(ServiceError):
+    status = 400
+
+
+def check_url(url: str, settings: Settings) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InvalidWebhookUrl("url must be an http(s) URL", field="url")
+    if settings.production and parts.scheme != "https":
+        raise InvalidWebhookUrl("url must use https in production", field="url")
+    if not settings.webhook_allow_private and _is_private_host(parts.hostname):
+        raise InvalidWebhookUrl(
+            "url points at a loopback or private address (set WEBHOOK_ALLOW_PRIVATE=true "
+            "to allow it)",
+            field="url",
+        )
+    return url
+
+
+def _is_private_host(host: str) -> bool:
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        addresses = {host}
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address.split("%")[0])
+        except ValueError:
+            continue
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved:
+            return True
+    return host.lower() in {"localhost", "localhost.localdomain"}
+
+
+def add_endpoint(
+    merchant: MerchantStore,
+    settings: Settings,
+    *,
+    url: str,
+    events: Iterable[str] | None,
+    now: datetime,
+) -> WebhookEndpoint:
+    chosen = list(events) if events else list(EVENT_TYPES)
+    unknown = sorted(set(chosen) - set(EVENT_TYPES))
+    if unknown:
+        raise InvalidWebhookUrl(f"unknown event types: {', '.join(unknown)}", field="events")
+    return merchant.add_endpoint(
+        WebhookEndpoint(
+            endpointId=f"we_{secrets.token_hex(8)}",
+            url=check_url(url, settings),
+            secret=f"whsec_{secrets.token_urlsafe(32)}",
+            events=chosen,
+            createdAt=now,
+        )
+    )
+
+
+def emit(
+    merchant: MerchantStore,
+    event_type: str,
+    subject: str,
+    data: dict[str, Any],
+    *,
+    now: datetime,
+) -> str:
+    """Queue one event for every endpoint that wants it; idempotent per (event, endpoint)."""
+    identifier = event_id(event_type, subject)
+    payload = dumps(
+        {
+            "id": identifier,
+            "type": event_type,
+            "createdAt": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "data": data,
+        }
+    )
+    for endpoint in merchant.endpoints():
+        if event_type not in endpoint.events:
+            continue
+        merchant.add_delivery(
+            WebhookDelivery(
+                deliveryId=f"whd_{secrets.token_hex(10)}",
+                eventId=identifier,
+                endpointId=endpoint.endpointId,
+                url=endpoint.url,
+                type=event_type,
+                payload=payload,
+                nextAttemptAt=now,
+                createdAt=now,
+            )
+        )
+    return identifier
+
+
+def retry(merchant: MerchantStore, delivery_id: str, *, now: datetime) -> WebhookDelivery:
+    delivery = merchant.retry_delivery(delivery_id, now)
+    if delivery is None:
+        raise NotFound("Webhook delivery not found", field="id")
+    return delivery
+
+
+def _classify(status_code: int) -> str:
+    if 200 <= status_code < 300:
+        return "delivered"
+    if status_code in RETRYABLE_STATUSES or status_code >= 500:
+        return "retry"
+    return "failed"
+
+
+def deliver_one(
+    merchant: MerchantStore,
+    http: requests.Session,
+    *,
+    now: datetime,
+) -> WebhookDelivery | None:
+    """Lease, send and settle one due delivery; None when nothing is due."""
+    delivery = merchant.lease_due_delivery(now, LEASE)
+    if delivery is None:
+        return None
+    endpoints = {e.endpointId: e for e in merchant.endpoints(active_only=False)}
+    endpoint = endpoints.get(delivery.endpointId)
+    if endpoint is None or not endpoint.active:
+        merchant.settle_delivery(
+            delivery.deliveryId,
+            delivery.attempts,
+            {"status": "failed", "lastError": "endpoint deleted"},
+        )
+        return delivery
+    status_code: int | None = None
+    error: str | None = None
+    try:
+        response = http.post(
+            delivery.url,
+            data=delivery.payload.encode(),
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "upi-checkout-webhooks/1",
+                SIGNATURE_HEADER: sign(delivery.payload, endpoint.secret, int(now.timestamp())),
+                "X-UPI-Event-Id": delivery.eventId,
+            },
+            timeout=SEND_TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+        status_code = response.status_code
+        outcome = _classify(status_code)
+    except requests.RequestException as exc:
+        outcome = "retry"
+        error = type(exc).__name__
+    changes: dict[str, Any] = {"lastStatusCode": status_code, "lastError": error}
+    if outcome == "delivered":
+        changes.update(status="delivered", deliveredAt=now)
+    elif outcome == "retry" and delivery.attempts < MAX_ATTEMPTS:
+        changes.update(status="pending", nextAttemptAt=now + retry_delay(delivery.attempts))
+    else:
+        changes.update(status="failed")
+    merchant.settle_delivery(delivery.deliveryId, delivery.attempts, changes)
+    log.info(
+        "webhook %s %s to %s: %s (attempt %d)",
+        delivery.type,
+        delivery.eventId,
+        urlsplit(delivery.url).netloc,
+        changes["status"],
+        delivery.attempts,
+    )
+    return delivery
+
+
+class DeliveryWorker:
+    """A daemon thread that drains the outbox; every process may run one."""
+
+    def __init__(
+        self,
+        merchant: MerchantStore,
+        before_each_round: Callable[[datetime], None] | None = None,
+        wake_seconds: float = 1.0,
+    ) -> None:
+        self.merchant = merchant
+        self.before_each_round = before_each_round
+        self.wake_seconds = wake_seconds
+        self.http = requests.Session()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run_round(self, limit: int = 50) -> int:
+        now = clock.utcnow()
+        if self.before_each_round is not None:
+            self.before_each_round(now)
+        sent = 0
+        while sent < limit and deliver_one(self.merchant, self.http, now=clock.utcnow()):
+            sent += 1
+        return sent
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="upi-webhooks", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_round()
+            except Exception:
+                log.exception("webhook round failed")
+            self._stop.wait(self.wake_seconds)

@@ -1,0 +1,122 @@
+"""A checkout's life as the customer sees it on an open page: expiry arriving by
+itself, cancel (shown, or back to the merchant's cancelUrl), the sandbox button."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from tests.browser.conftest import BrowserLog, LiveGateway, Site
+
+pytestmark = pytest.mark.browser
+
+
+def _wait_until_polling(page: Page) -> None:
+    """Wait until htmx has polled the status fragment once (the page is live)."""
+    with page.expect_response(lambda r: "/status" in r.url):
+        pass
+
+
+def test_expiry_shows_up_on_the_open_page_by_itself(
+    live: LiveGateway, merchant: Site, page: Page, browser_log: BrowserLog
+) -> None:
+    created = live.create_checkout(
+        amount=77, expiresInMinutes=1, returnUrl=f"{merchant.origin}/return"
+    )
+    page.goto(created["url"])
+    expect(page.locator("#checkout")).to_have_attribute("data-status", "pending")
+    page.evaluate("window.__sameDocument = 'yes'")
+    _wait_until_polling(page)
+
+    live.clock.advance(minutes=2)  # in the server: the checkout is now overdue
+
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("This checkout has expired")
+    assert page.evaluate("window.__sameDocument") == "yes"
+    expect(page.locator("img.qr")).to_have_count(0)
+    expect(page.get_by_role("button", name="I've paid")).to_have_count(0)
+    back = page.get_by_role("link", name=re.compile(r"^Back to "))
+    href = back.get_attribute("href") or ""
+    assert href.startswith(f"{merchant.origin}/return?")
+    assert parse_qs(urlsplit(href).query) == {
+        "orderId": [created["orderId"]],
+        "status": ["expired"],
+    }
+    assert live.status(created["orderId"]) == "expired"
+
+    # A final state stops the polling (286, and the fragment carries no trigger).
+    polls: list[Request] = []
+    page.on("request", lambda r: polls.append(r) if "/status" in r.url else None)
+    expect(page.locator("#checkout[hx-trigger]")).to_have_count(0)
+    page.wait_for_timeout(2500)  # longer than one poll period
+    assert polls == []
+    browser_log.assert_clean()
+
+
+def test_cancel_shows_the_cancelled_page(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    created = live.create_checkout(amount=61)
+    page.goto(created["url"])
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Checkout cancelled")
+    expect(page.locator("#checkout")).to_have_attribute("data-status", "cancelled")
+    expect(page.locator("img.qr")).to_have_count(0)
+    assert live.status(created["orderId"]) == "cancelled"
+    browser_log.assert_clean()
+
+
+def test_cancel_sends_the_customer_to_the_cancel_url(
+    live: LiveGateway, merchant: Site, page: Page, browser_log: BrowserLog
+) -> None:
+    created = live.create_checkout(
+        amount=62,
+        returnUrl=f"{merchant.origin}/return",
+        cancelUrl=f"{merchant.origin}/cancel?cart=7",
+    )
+    page.goto(created["url"])
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_url(f"{merchant.origin}/cancel?**")
+    assert parse_qs(urlsplit(page.url).query) == {
+        "cart": ["7"],
+        "orderId": [created["orderId"]],
+        "status": ["cancelled"],
+    }
+    assert live.status(created["orderId"]) == "cancelled"
+    browser_log.assert_clean()
+
+
+def test_cancel_without_javascript_goes_to_the_cancel_url(
+    live: LiveGateway, merchant: Site, new_page: Callable[..., Page], browser_log: BrowserLog
+) -> None:
+    """A plain form post ends in a 303 to the merchant; the CSP's form-action allows it."""
+    created = live.create_checkout(amount=63, cancelUrl=f"{merchant.origin}/cancel")
+    page = new_page(java_script_enabled=False)
+    page.goto(created["url"])
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_url(f"{merchant.origin}/cancel?**")
+    assert parse_qs(urlsplit(page.url).query)["status"] == ["cancelled"]
+    browser_log.assert_clean()
+
+
+def test_sandbox_button_completes_the_checkout(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    created = live.create_checkout(amount=42, description="Sandbox tea")
+    page.goto(created["url"])
+    banner = page.get_by_role("note")
+    expect(banner).to_have_text("Sandbox: no real money moves.")
+    expect(banner).to_be_visible()
+    button = page.get_by_role("button", name="Simulate payment (sandbox)")
+    expect(button).to_be_visible()
+
+    button.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payment received")
+    expect(page.locator(".result")).to_contain_text(created["orderId"])
+    expect(page.get_by_role("button", name="Simulate payment (sandbox)")).to_have_count(0)
+    assert live.status(created["orderId"]) == "completed"
+    browser_log.assert_clean()

@@ -1,0 +1,97 @@
+"""Embed mode: a merchant page on an allowed origin opens the checkout with embed.js and
+hears the result by postMessage; any other origin cannot frame the checkout at all."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import OTHER_ALLOWED_ORIGIN, BrowserLog, LiveGateway, Site
+
+pytestmark = pytest.mark.browser
+
+# Chromium's words for it have changed over versions ("Refused to frame …", "Framing …").
+REFUSED_FRAME = r"^console error: (Refused to frame|Framing) 'http://127\.0\.0\.1:\d+/'.*frame-ancestors"
+
+
+def _directive(policy: str, name: str) -> str:
+    found = [d.strip() for d in policy.split(";") if d.strip().startswith(f"{name} ")]
+    assert len(found) == 1, policy
+    return found[0]
+
+
+def test_embedded_checkout_tells_the_merchant_page_the_result(
+    live: LiveGateway, merchant: Site, page: Page, browser_log: BrowserLog
+) -> None:
+    # A merchant that embeds usually has a returnUrl too; inside the frame it must not be used.
+    created = live.create_checkout(amount=55, returnUrl=f"{merchant.origin}/return")
+    path = urlsplit(created["url"]).path
+
+    embedded = live.get(f"{path}?embed=1")
+    assert embedded.status_code == 200
+    policy = embedded.headers["Content-Security-Policy"]
+    assert _directive(policy, "frame-ancestors") == (
+        f"frame-ancestors {merchant.origin} {OTHER_ALLOWED_ORIGIN}"
+    )
+    assert "X-Frame-Options" not in embedded.headers
+
+    page.goto(f"{merchant.origin}/parent?checkout={quote(created['url'], safe='')}")
+    dialog = page.get_by_role("dialog", name="UPI payment")
+    expect(dialog).to_be_visible()
+    frame = page.frame_locator("iframe[title='UPI payment']")
+    checkout = frame.locator("#checkout")
+    expect(checkout).to_have_attribute("data-status", "pending")
+    expect(frame.locator("body")).to_have_class("embed")
+    expect(frame.locator("img.qr")).to_be_visible()
+
+    live.credit(created["orderId"])
+    page.wait_for_function("window.__result !== null")
+    assert page.evaluate("window.__result") == {
+        "orderId": created["orderId"],
+        "status": "completed",
+    }
+    # The parent stayed where it was; the modal closes itself after the result.
+    assert page.url.startswith(f"{merchant.origin}/parent?")
+    expect(dialog).to_have_count(0)
+    browser_log.assert_clean()
+
+
+def test_a_foreign_origin_cannot_frame_the_checkout(
+    live: LiveGateway, merchant: Site, foreign: Site, page: Page, browser_log: BrowserLog
+) -> None:
+    created = live.create_checkout(amount=56)
+    embed_url = f"{created['url']}?embed=1"
+    browser_log.allow(REFUSED_FRAME)
+
+    page.goto(f"{foreign.origin}/frame?src={quote(embed_url, safe='')}")
+    page.wait_for_load_state("load")  # the parent's load waits for its frame
+    frame = page.locator("iframe#pay").element_handle().content_frame()
+    assert frame is not None
+    assert frame.url != embed_url
+    assert frame.locator("#checkout").count() == 0
+    assert frame.get_by_text("Pay", exact=False).count() == 0
+    assert any("frame-ancestors" in e for e in browser_log.entries), browser_log.entries
+    assert live.status(created["orderId"]) == "pending"
+    browser_log.assert_clean()
+
+
+def test_the_plain_pay_page_cannot_be_framed_even_by_an_allowed_origin(
+    live: LiveGateway, merchant: Site, page: Page, browser_log: BrowserLog
+) -> None:
+    created = live.create_checkout(amount=57)
+    plain = live.get(urlsplit(created["url"]).path)
+    assert plain.headers["X-Frame-Options"] == "DENY"
+    policy = plain.headers["Content-Security-Policy"]
+    assert _directive(policy, "frame-ancestors") == "frame-ancestors 'none'"
+
+    browser_log.allow(REFUSED_FRAME)
+    page.goto(f"{merchant.origin}/frame?src={quote(created['url'], safe='')}")
+    page.wait_for_load_state("load")
+    frame = page.locator("iframe#pay").element_handle().content_frame()
+    assert frame is not None
+    assert frame.url != created["url"]
+    assert frame.locator("#checkout").count() == 0
+    assert any("frame-ancestors 'none'" in e for e in browser_log.entries), browser_log.entries
+    browser_log.assert_clean()

@@ -1,0 +1,105 @@
+"""Every page passes its CSP with nothing on the console; the pay page is usable on a
+360 px phone (labels, tap targets, QR size, live region, visible focus)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import BrowserLog, LiveGateway
+
+pytestmark = pytest.mark.browser
+
+MIN_TAP_PX = 44
+MIN_QR_PX = 240
+
+
+def test_every_page_passes_its_content_security_policy(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    created = live.create_checkout(amount=91, description="CSP check")
+    path = urlsplit(created["url"]).path
+    with_htmx = {"/l/demo", path, f"{path}?embed=1"}
+    # Chromium logs any 4xx document; the 404 page is one on purpose.
+    browser_log.allow(r"status of 404 .*/pay/no-such-token\)$")
+
+    for target in ("/", "/l/demo", path, f"{path}?embed=1", "/pay/no-such-token"):
+        response = page.goto(f"{live.url}{target}")
+        assert response is not None
+        assert response.status == (404 if target.endswith("no-such-token") else 200), target
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self' 'nonce-" in policy, (target, policy)
+        assert "style-src 'self' 'nonce-" in policy, (target, policy)
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        expect(page.locator("h1")).to_be_visible()
+        if target in with_htmx:
+            page.wait_for_function("window.htmx !== undefined")
+            # htmx ran its start-up (config from the meta tag, no injected indicator style).
+            assert page.evaluate("htmx.config.includeIndicatorStyles") is False
+        page.wait_for_load_state("load")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    browser_log.assert_clean()
+
+
+def test_pay_page_is_usable_on_a_360px_phone(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    # Labels on the one page with inputs a customer fills in.
+    page.goto(f"{live.url}/l/demo")
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll("input, select, textarea")]
+             .filter((el) => el.type !== "hidden")
+             .filter((el) => !(el.labels && el.labels.length && el.labels[0].textContent.trim())
+                             && !el.getAttribute("aria-label"))
+             .map((el) => el.outerHTML)"""
+    )
+    assert unlabelled == []
+    assert page.locator("input:not([type=hidden])").count() >= 3
+    submit_box = page.get_by_role("button", name="Continue to payment").bounding_box()
+    assert submit_box is not None and submit_box["height"] >= MIN_TAP_PX
+
+    created = live.create_checkout(amount=92)
+    page.goto(created["url"])
+    assert page.viewport_size == {"width": 360, "height": 640}
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+
+    panel = page.locator("section.card")
+    targets = panel.locator("a:visible, button:visible")
+    assert targets.count() >= 5  # Pay with UPI app, Copy, I've paid, Cancel, Simulate
+    for index in range(targets.count()):
+        target = targets.nth(index)
+        box = target.bounding_box()
+        assert box is not None
+        label = target.inner_text()
+        assert box["height"] >= MIN_TAP_PX, (label, box)
+        assert box["width"] >= MIN_TAP_PX, (label, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, (label, box)
+
+    qr_box = page.locator("img.qr").bounding_box()
+    assert qr_box is not None and qr_box["width"] >= MIN_QR_PX, qr_box
+
+    live_region = page.locator("[aria-live]")
+    expect(live_region).to_have_count(1)
+    expect(live_region).to_have_attribute("aria-live", "polite")
+    expect(live_region.locator("#checkout")).to_have_count(1)
+
+    # Keyboard focus is visible: Tab until a button has focus, then look at its outline.
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "BUTTON":
+            break
+    focused = page.evaluate(
+        """() => {
+             const el = document.activeElement, style = getComputedStyle(el);
+             return {tag: el.tagName, text: el.textContent.trim(),
+                     visible: el.matches(":focus-visible"),
+                     outline: style.outlineStyle, width: parseFloat(style.outlineWidth)};
+           }"""
+    )
+    assert focused["tag"] == "BUTTON", focused
+    assert focused["visible"], focused
+    assert focused["outline"] != "none" and focused["width"] >= 2, focused
+    browser_log.assert_clean()
