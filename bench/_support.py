@@ -120,9 +120,16 @@ class ServerProcess:
     """A server we start ourselves, stopped by its own pid (SIGTERM, then SIGKILL)."""
 
     def __init__(
-        self, name: str, argv: Sequence[str], port: int, env: dict[str, str], workdir: Path
+        self,
+        name: str,
+        argv: Sequence[str],
+        port: int,
+        env: dict[str, str],
+        workdir: Path,
+        http: bool = True,
     ) -> None:
         self.name = name
+        self.http = http
         self.argv = list(argv)
         self.port = port
         self.env = env
@@ -154,6 +161,8 @@ class ServerProcess:
             try:
                 with socket.create_connection((HOST, self.port), timeout=1.0):
                     pass
+                if not self.http:
+                    return
                 client = Client(HOST, self.port)
                 try:
                     status, _ = client.get("/health")
@@ -224,14 +233,16 @@ def process_tree_cpu_seconds(root: int) -> float:
     return total
 
 
-def gateway_env(port: int, wallet_url: str, log_dir: Path, poll_interval: int) -> dict[str, str]:
+def gateway_env(
+    port: int, wallet_url: str, log_dir: Path, poll_interval: int, mongodb_uri: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MOBIKWIK_", "MONGODB_"))}
     env.update(
         {
             "PORT": str(port),
             "HOST": HOST,
             "APP_ENV": "development",
-            "MONGODB_URI": "mongomock://localhost",
+            "MONGODB_URI": mongodb_uri,
             "PAYMENT_PROVIDER": "mobikwik",
             "MOBIKWIK_AUTH": WALLET_TOKEN,
             "MOBIKWIK_API_URL": wallet_url,
@@ -250,19 +261,22 @@ def gateway_env(port: int, wallet_url: str, log_dir: Path, poll_interval: int) -
 
 
 def gateway_process(
-    workdir: Path, wallet_url: str, poll_interval: int = 3, port: int | None = None
+    workdir: Path,
+    wallet_url: str,
+    poll_interval: int = 3,
+    mongodb_uri: str = "mongomock://localhost",
 ) -> ServerProcess:
-    """`python app.py`: gunicorn gthread, 1 worker (in-memory store), 8 threads."""
-    port = port or free_port()
+    """`python app.py`: gunicorn gthread, 8 threads; 1 worker on the in-memory store, else 2."""
+    port = free_port()
     log_dir = workdir / "gateway-logs"
     log_dir.mkdir(exist_ok=True)
-    env = gateway_env(port, wallet_url, log_dir, poll_interval)
+    env = gateway_env(port, wallet_url, log_dir, poll_interval, mongodb_uri)
     return ServerProcess("gateway", [PYTHON, "app.py"], port, env, workdir)
 
 
-def bare_process(workdir: Path, port: int | None = None) -> ServerProcess:
+def bare_process(workdir: Path) -> ServerProcess:
     """bench/bare_app.py under the same gunicorn worker class, workers and threads."""
-    port = port or free_port()
+    port = free_port()
     argv = [
         GUNICORN,
         "-k",
@@ -281,6 +295,28 @@ def bare_process(workdir: Path, port: int | None = None) -> ServerProcess:
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return ServerProcess("bare", argv, port, env, workdir)
+
+
+def nx_process(workdir: Path) -> ServerProcess:
+    """nx-27017 (the MongoDB wire-protocol server the test suite uses), in memory, on loopback.
+
+    With a MongoDB URI `python app.py` runs 2 workers, so 2 tickers share one lease.
+    """
+    port = free_port()
+    argv = [
+        str(VENV_BIN / "nx-27017"),
+        "--db",
+        "memory",
+        "--host",
+        HOST,
+        "-p",
+        str(port),
+        "--log-file",
+        str(workdir / "nx.log"),
+        "--pid-file",
+        str(workdir / "nx.pid"),
+    ]
+    return ServerProcess("nx-27017", argv, port, dict(os.environ), workdir, http=False)
 
 
 @contextlib.contextmanager
@@ -473,6 +509,30 @@ def machine_summary() -> str:
         f"{os.cpu_count()} CPUs ({model}), {memory} RAM, "
         f"Python {platform.python_version()} ({PYTHON})"
     )
+
+
+def code_version() -> str:
+    """The commit the gateway was measured at, and whether the tree had uncommitted edits."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (no git)"
+    return f"{head}{' + uncommitted changes' if dirty else ''}"
 
 
 def load_average() -> str:

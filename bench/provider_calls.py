@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import itertools
 import sys
 import threading
@@ -31,10 +32,12 @@ from _support import (
     Client,
     Table,
     WalletStub,
+    code_version,
     create_checkouts,
     gateway_process,
     load_average,
     machine_summary,
+    nx_process,
     percentile,
     workdir,
 )
@@ -133,12 +136,17 @@ def poll_window(port: int, order_ids: list[str], duration: float) -> tuple[PollR
     return result, start
 
 
-def run_one(n: int, duration: float, poll_interval: int) -> PollResult:
-    with (
-        workdir(f"bench-provider-{n}-") as tmp,
-        WalletStub() as wallet,
-        gateway_process(tmp, wallet.url, poll_interval=poll_interval) as gateway,
-    ):
+def run_one(n: int, duration: float, poll_interval: int, store: str) -> PollResult:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(workdir(f"bench-provider-{n}-"))
+        wallet = stack.enter_context(WalletStub())
+        uri = "mongomock://localhost"
+        if store == "nx":
+            nx = stack.enter_context(nx_process(tmp))
+            uri = f"mongodb://{HOST}:{nx.port}"
+        gateway = stack.enter_context(
+            gateway_process(tmp, wallet.url, poll_interval=poll_interval, mongodb_uri=uri)
+        )
         t_create = time.monotonic()
         order_ids = create_checkouts(gateway.port, n)
         print(
@@ -163,6 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", help="comma-separated N values (default 10,100,1000)")
     parser.add_argument("--duration", type=int, help="polling window in seconds (default 30)")
     parser.add_argument("--poll-interval", type=int, default=3, help="POLL_INTERVAL_SECONDS")
+    parser.add_argument(
+        "--store",
+        choices=("memory", "nx"),
+        default="memory",
+        help="memory: the embedded default (1 worker); nx: nx-27017 on loopback, "
+        "which makes app.py run 2 workers, so 2 tickers share the lease",
+    )
     args = parser.parse_args(argv)
     sizes = [10, 100] if args.quick else [10, 100, 1000]
     if args.sizes:
@@ -172,9 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("keep --duration in 1..60 and every N in 1..2000")
 
     print(f"machine: {machine_summary()}; load average {load_average()}")
+    print(f"code: {code_version()}")
     print(
         f"bench: provider_calls, N={sizes}, each checkout polled 1/s for {duration}s, "
-        f"POLL_INTERVAL_SECONDS={args.poll_interval}, client=python (threads, keep-alive, "
+        f"POLL_INTERVAL_SECONDS={args.poll_interval}, store={args.store} "
+        f"({'nx-27017, 2 workers' if args.store == 'nx' else 'in-memory, 1 worker'}), "
+        f"client=python (threads, keep-alive, "
         f"source IPs 127.0.0.2-250)",
         flush=True,
     )
@@ -194,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     verdicts = []
     for n in sizes:
-        r = run_one(n, duration, args.poll_interval)
+        r = run_one(n, duration, args.poll_interval, args.store)
         intervals = r.duration / args.poll_interval
         per_interval = r.wallet_calls / intervals
         lat = sorted(r.latencies)

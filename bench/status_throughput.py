@@ -39,6 +39,7 @@ from _support import (
     Table,
     WalletStub,
     bare_process,
+    code_version,
     create_checkouts,
     gateway_process,
     load_average,
@@ -179,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("keep --warmup in 0..10 and --checkouts in 1..2000")
 
     print(f"machine: {machine_summary()}; load average {load_average()}")
+    print(f"code: {code_version()}")
     print(
         f"bench: status_throughput, client=python (threads + keep-alive raw HTTP/1.1, "
         f"not wrk), {args.concurrency} connections, {args.warmup:g}s warm-up + "

@@ -1,4 +1,4 @@
-"""`flask` commands: the ticker on its own, sandbox payments, payment links."""
+"""`flask` commands: the ticker, sandbox payments, payment links, API keys, webhooks."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from flask import Flask
 from checkout import clock
 from checkout.domain.money import MoneyError, display_rupees, parse_rupees
 from checkout.gateway import current_gateway
-from checkout.services import links, sandbox
+from checkout.services import keys, links, sandbox, webhooks
 from checkout.services.errors import ServiceError
 from checkout.storage.links import DuplicateSlug
 
 
 def register_commands(app: Flask) -> None:
     register_link_commands(app)
+    register_merchant_commands(app)
 
     @app.cli.command("poll")
     @click.option("--once", is_flag=True, help="Run one tick and exit.")
@@ -112,3 +113,61 @@ def register_link_commands(app: Flask) -> None:
         settings = current_gateway().settings
         base = settings.public_url or f"http://{settings.host}:{settings.port}"
         click.echo(f"{base}/l/{link.slug}  ({link.title}, {links.amount_hint(link)})")
+
+
+def register_merchant_commands(app: Flask) -> None:
+    keys_group = click.Group(
+        "keys", help="API keys for the merchant API (shown once, stored hashed)."
+    )
+    webhooks_group = click.Group("webhooks", help="Webhook endpoints that receive events.")
+    app.cli.add_command(keys_group)
+    app.cli.add_command(webhooks_group)
+
+    @keys_group.command("create")
+    @click.option("--name", required=True, help="What the key is for, e.g. the shop's name.")
+    def keys_create(name: str) -> None:
+        """Create a key and print it once: only its hash is kept."""
+        gateway = current_gateway()
+        issued = keys.create_key(
+            gateway.merchant, name=name, sandbox=gateway.settings.sandbox, now=clock.utcnow()
+        )
+        click.echo(f"key id:       {issued.record.keyId}")
+        click.echo(f"secret key:   {issued.secret}")
+        click.echo(f"signing key:  {issued.record.signingKey}")
+        click.echo("Store the secret key now: it cannot be shown again.")
+
+    @keys_group.command("list")
+    def keys_list() -> None:
+        """Every key, with its prefix and whether it is revoked."""
+        for record in current_gateway().merchant.api_keys():
+            state = f"revoked {record.revokedAt:%Y-%m-%d}" if record.revokedAt else "active"
+            click.echo(f"{record.keyId}  {record.prefix}…  {record.name}  {state}")
+
+    @keys_group.command("revoke")
+    @click.argument("key_id")
+    def keys_revoke(key_id: str) -> None:
+        """Revoke KEY_ID: requests with it get 401 from now on."""
+        if not current_gateway().merchant.revoke_key(key_id, clock.utcnow()):
+            raise click.ClickException(f"no active key {key_id!r}")
+        click.echo(f"revoked {key_id}")
+
+    @webhooks_group.command("add")
+    @click.argument("url")
+    @click.option("--event", "events", multiple=True, help="Only these event types (repeatable).")
+    def webhooks_add(url: str, events: tuple[str, ...]) -> None:
+        """Register URL and print its signing secret once."""
+        gateway = current_gateway()
+        try:
+            endpoint = webhooks.add_endpoint(
+                gateway.merchant, gateway.settings, url=url, events=events, now=clock.utcnow()
+            )
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(f"endpoint id:  {endpoint.endpointId}")
+        click.echo(f"events:       {', '.join(endpoint.events)}")
+        click.echo(f"secret:       {endpoint.secret}")
+
+    @webhooks_group.command("list")
+    def webhooks_list() -> None:
+        for endpoint in current_gateway().merchant.endpoints():
+            click.echo(f"{endpoint.endpointId}  {endpoint.url}  {', '.join(endpoint.events)}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
+from flask import g, request
 
-from flask import request
-
+from checkout import clock
 from checkout.errors import ApiError
 from checkout.gateway import current_gateway
+from checkout.services import keys
+from checkout.services.keys import Caller
 
 
 def bearer_token() -> str | None:
@@ -18,11 +19,14 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-def require_merchant() -> None:
-    """ADMIN_SECRET is the master key; managed API keys come with the merchant API."""
+def require_merchant() -> Caller:
+    """A managed API key, or ADMIN_SECRET as the master key; the caller is kept on `g`."""
     token = bearer_token()
-    secret = current_gateway().settings.admin_secret
     if token is None:
         raise ApiError(401, "Authorization: Bearer <key> is required")
-    if not secret or not hmac.compare_digest(token.encode(), secret.encode()):
+    gateway = current_gateway()
+    caller = keys.authenticate(gateway.merchant, gateway.settings, token, now=clock.utcnow())
+    if caller is None:
         raise ApiError(401, "Invalid API key")
+    g.caller = caller
+    return caller

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from checkout import clock
 from checkout.api.auth import require_merchant
 from checkout.api.schemas import (
-    CreateCheckoutSessionBody,
     CreatePaymentSessionBody,
     OrderRefBody,
     SandboxCreditBody,
@@ -281,90 +280,3 @@ def sandbox_credit() -> Response:
         amount = body.amount
         new_balance = sandbox.credit_wallet(gateway.store, amount, now=now)
     return jsonify({"credited": rupees_decimal(amount), "balance": rupees_decimal(new_balance)})
-
-
-# -- merchant API v1 --------------------------------------------------------------------
-
-
-def checkout_session_view(session: PaymentSession) -> dict[str, Any]:
-    return {
-        "id": f"{SESSION_ID_PREFIX}{session.id}",
-        "orderId": session.orderId,
-        "amount": rupees_decimal(session.amountPaise),
-        "requestedAmount": rupees_decimal(session.totalAmountPaise),
-        "currency": "INR",
-        "status": session.status,
-        "late": session.late,
-        "url": hosted_url(session),
-        "upiString": upi_uri_for(session),
-        "description": session.description,
-        "customer": session.customer or {},
-        "metadata": session.metadata or {},
-        "returnUrl": session.returnUrl,
-        "cancelUrl": session.cancelUrl,
-        "expiresAt": iso(session.expiresAt),
-        "createdAt": iso(session.createdAt),
-        "completedAt": iso(session.completedAt),
-    }
-
-
-def _session_by_public_id(session_id: str) -> PaymentSession:
-    gateway = current_gateway()
-    raw = session_id.removeprefix(SESSION_ID_PREFIX)
-    session = None
-    if session_id.startswith(SESSION_ID_PREFIX) and len(raw) == 24:
-        try:
-            int(raw, 16)
-            session = gateway.store.session_by_id(raw)
-        except ValueError:
-            session = None
-    if session is None:
-        raise ApiError(404, "Checkout session not found", [_field("id", "no such session")])
-    return checkouts.apply_expiry(gateway.store, session, now=clock.utcnow())
-
-
-@bp.post("/api/v1/checkout-sessions")
-@limiter.limit(GENEROUS)
-def create_checkout_session() -> tuple[Response, int]:
-    require_merchant()
-    body = parse_body(CreateCheckoutSessionBody)
-    gateway = current_gateway()
-    session = checkouts.create_checkout(
-        gateway.store,
-        gateway.provider,
-        gateway.settings,
-        checkouts.CheckoutRequest(
-            order_id=body.orderId or checkouts.new_order_id(),
-            amount_paise=body.amount,
-            source="v1",
-            email=body.customer.email,
-            description=body.description,
-            customer=body.customer.model_dump(exclude_none=True),
-            metadata=body.metadata,
-            return_url=body.returnUrl,
-            cancel_url=body.cancelUrl,
-            expires_in_minutes=body.expiresInMinutes,
-            ip=client_ip(),
-        ),
-        now=clock.utcnow(),
-    )
-    return jsonify(checkout_session_view(session)), 201
-
-
-@bp.get("/api/v1/checkout-sessions/<session_id>")
-@limiter.limit(POLLING)
-def get_checkout_session(session_id: str) -> Response:
-    require_merchant()
-    return jsonify(checkout_session_view(_session_by_public_id(session_id)))
-
-
-@bp.post("/api/v1/checkout-sessions/<session_id>/cancel")
-@limiter.limit(GENEROUS)
-def cancel_checkout_session(session_id: str) -> Response:
-    require_merchant()
-    gateway = current_gateway()
-    session = _session_by_public_id(session_id)
-    cancelled = checkouts.cancel_checkout(
-        gateway.store, gateway.settings, session.orderId, now=clock.utcnow(), ip=client_ip()
-    )
-    return jsonify(checkout_session_view(cancelled))

@@ -10,11 +10,12 @@ from __future__ import annotations
 import decimal
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from bson.decimal128 import Decimal128
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -199,3 +200,28 @@ class CreateCheckoutSessionBody(Schema):
     cancelUrl: Url | None = None
     metadata: Document = Field(default_factory=dict)
     expiresInMinutes: Annotated[int, Field(strict=True, ge=1, le=1440)] | None = None
+
+
+EventType = Literal[
+    "checkout.completed", "checkout.expired", "checkout.cancelled", "credit.unattributed"
+]
+SessionId = Annotated[StrictStr, Field(pattern=r"^cs_[0-9a-f]{24}$")]
+
+
+class ListCheckoutSessionsQuery(Schema):
+    status: Literal["pending", "completed", "expired", "cancelled"] | None = None
+    orderId: OrderId | None = None
+    createdAfter: AwareDatetime | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    startingAfter: SessionId | None = None
+
+
+class CreateWebhookEndpointBody(Schema):
+    url: Url
+    events: Annotated[list[EventType], Field(min_length=1, max_length=4)] | None = None
+
+
+class ListWebhookDeliveriesQuery(Schema):
+    status: Literal["pending", "sending", "delivered", "failed"] | None = None
+    eventId: Annotated[StrictStr, Field(pattern=r"^evt_[0-9a-f]{24}$")] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50

@@ -46,6 +46,7 @@ class CheckoutRequest:
     cancel_url: str | None = None
     expires_in_minutes: int | None = None
     ip: str | None = None
+    key_id: str | None = None  # the API key that asked: its signing key signs the redirect
 
 
 def new_order_id() -> str:
@@ -127,6 +128,7 @@ def create_checkout(
         amountPaise=amount,
         initialBalancePaise=baseline,
         ip=request.ip,
+        keyId=request.key_id,
         createdAt=now,
         expiresAt=expires_at,
         payableUntil=payable_until,

@@ -127,7 +127,7 @@ class MerchantStore:
     def key_by_id(self, key_id: str) -> ApiKey | None:
         return ApiKey.objects(keyId=key_id).first()
 
-    def keys(self) -> list[ApiKey]:
+    def api_keys(self) -> list[ApiKey]:
         return list(ApiKey.objects.order_by("createdAt"))
 
     def revoke_key(self, key_id: str, now: datetime) -> bool:

@@ -80,6 +80,7 @@ class PaymentSession(Document):
     late = BooleanField(default=False)
     creditKeys = ListField(StringField())
     ip = StringField()
+    keyId = StringField()  # the API key that created it (signs its redirect)
     createdAt = UTCDateTimeField(required=True)
     expiresAt = UTCDateTimeField(required=True)
     closedAt = UTCDateTimeField()

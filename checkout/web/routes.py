@@ -15,15 +15,17 @@ from flask import url_for as flask_url_for
 from checkout import clock
 from checkout.domain.lifecycle import TERMINAL, Status
 from checkout.domain.money import display_rupees
-from checkout.extensions import limiter
+from checkout.extensions import csrf, limiter
 from checkout.gateway import client_ip, current_gateway
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts, links, sandbox, ticks
+from checkout.services import checkouts, keys, links, sandbox, ticks
+from checkout.services import signed_checkout as signed_checkout_service
 from checkout.services.errors import ServiceError
 from checkout.storage.links import link_by_slug
 from checkout.storage.models import PaymentSession
 from checkout.urls import origin_of, with_query
 from checkout.web.forms import ActionForm, LinkCheckoutForm
+from checkout.webhooks import REDIRECT_FIELDS, sign_fields
 
 bp = Blueprint("pay", __name__)
 
@@ -40,13 +42,23 @@ def is_embed() -> bool:
 
 
 def merchant_return_url(session: PaymentSession) -> str | None:
-    """Where the customer goes back to: returnUrl on success, cancelUrl (or returnUrl) else."""
+    """Where the customer goes back to: returnUrl on success, cancelUrl (or returnUrl) else.
+
+    Signed (t, signature) with the creating key's signing key, so the merchant can
+    trust the status without a call; fulfilment still belongs on the webhook.
+    """
     target = session.returnUrl
     if session.status in (Status.CANCELLED.value, Status.EXPIRED.value):
         target = session.cancelUrl or session.returnUrl
     if not target:
         return None
-    return with_query(target, orderId=session.orderId, status=session.status)
+    params = {"orderId": session.orderId, "status": session.status}
+    gateway = current_gateway()
+    key = keys.signing_key_for(gateway.merchant, gateway.settings, session.keyId)
+    if key is not None:
+        params["t"] = str(int(clock.utcnow().timestamp()))
+        params["signature"] = sign_fields(params, key, REDIRECT_FIELDS)
+    return with_query(target, **params)
 
 
 def page_url(endpoint: str, session: PaymentSession, **extra: Any) -> str:
@@ -73,7 +85,7 @@ def _context(session: PaymentSession) -> dict[str, Any]:
         "return_url": merchant_return_url(session),
         "expires_at": session.expiresAt.isoformat().replace("+00:00", "Z"),
         "seconds_left": max(0, int((session.expiresAt - clock.utcnow()).total_seconds())),
-        "form": ActionForm(),
+        "form": ActionForm(meta={"csrf_context": session.token}),
         "poll_url": page_url("pay.status", session, seen=session.status),
         "poll_seconds": POLL_SECONDS,
         "page_url": page_url,
@@ -106,8 +118,8 @@ def _after_action(session: PaymentSession) -> Response:
     return redirect(page_url("pay.page", session), code=303)
 
 
-def _checked_action_form() -> None:
-    form = ActionForm()
+def _checked_action_form(token: str) -> None:
+    form = ActionForm(meta={"csrf_context": token})
     if not form.validate_on_submit():
         abort(400)
 
@@ -143,10 +155,11 @@ def status(token: str) -> Response:
 
 
 @bp.post("/pay/<token>/paid")
+@csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
 @limiter.limit("6 per minute", key_func=_token_key)
 def paid(token: str) -> Response:
     """ "I've paid": an early tick (single-flight), then the state as the store has it."""
-    _checked_action_form()
+    _checked_action_form(token)
     gateway = current_gateway()
     _session(token)
     ticks.tick_soon(gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner)
@@ -154,9 +167,10 @@ def paid(token: str) -> Response:
 
 
 @bp.post("/pay/<token>/cancel")
+@csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
 @limiter.limit("10 per minute", key_func=_token_key)
 def cancel(token: str) -> Response:
-    _checked_action_form()
+    _checked_action_form(token)
     gateway = current_gateway()
     session = _session(token)
     try:
@@ -169,13 +183,14 @@ def cancel(token: str) -> Response:
 
 
 @bp.post("/pay/<token>/simulate")
+@csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
 @limiter.limit("10 per minute", key_func=_token_key)
 def simulate(token: str) -> Response:
     """Sandbox only: pay the exact amount into the pretend wallet, as a UPI app would."""
     gateway = current_gateway()
     if not gateway.settings.sandbox:
         abort(404)
-    _checked_action_form()
+    _checked_action_form(token)
     session = _session(token)
     if session.status == Status.PENDING.value:
         sandbox.pay_checkout(gateway.store, session.orderId, now=clock.utcnow())
@@ -246,3 +261,23 @@ def _link_form_again(link: Any, form: LinkCheckoutForm) -> tuple[str, int]:
     template = "pay/partials/link_form.html" if is_htmx() else "pay/link.html"
     html = render_template(template, link=link, form=form, amount_hint=links.amount_hint(link))
     return html, 200 if is_htmx() else 422
+
+
+# -- signed form posts from a merchant's own page ----------------------------------------
+
+
+@bp.post("/checkout")
+@csrf.exempt  # the merchant's HMAC signature replaces the CSRF token
+@limiter.limit("30 per minute")
+def signed_checkout() -> Response:
+    gateway = current_gateway()
+    session = signed_checkout_service.open_signed_checkout(
+        gateway.store,
+        gateway.provider,
+        gateway.merchant,
+        gateway.settings,
+        request.form.to_dict(),
+        now=clock.utcnow(),
+        ip=client_ip(),
+    )
+    return redirect(flask_url_for("pay.page", token=session.token), code=303)

@@ -160,6 +160,11 @@ class Site(ThreadingHTTPServer):
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
+    @property
+    def cross_site_origin(self) -> str:
+        """The same server under another site's name: a gateway iframe gets no Lax cookies."""
+        return f"http://localhost:{self.server_address[1]}"
+
 
 def _start_site() -> tuple[Site, threading.Thread]:
     site = Site(("127.0.0.1", 0), SiteHandler)
@@ -264,7 +269,7 @@ def live(
         admin_secret=ADMIN_SECRET,
         start_ticker=True,
         poll_interval_seconds=1,
-        allowed_origins=(merchant.origin, OTHER_ALLOWED_ORIGIN),
+        allowed_origins=(merchant.origin, merchant.cross_site_origin, OTHER_ALLOWED_ORIGIN),
         log_dir=str(tmp_path_factory.mktemp("browser-logs")),
         mongodb_db_name=f"browser_{uuid.uuid4().hex[:12]}",
         secret_key="browser-test-secret-key",

@@ -33,7 +33,7 @@ def test_embedded_checkout_tells_the_merchant_page_the_result(
     assert embedded.status_code == 200
     policy = embedded.headers["Content-Security-Policy"]
     assert _directive(policy, "frame-ancestors") == (
-        f"frame-ancestors {merchant.origin} {OTHER_ALLOWED_ORIGIN}"
+        f"frame-ancestors {merchant.origin} {merchant.cross_site_origin} {OTHER_ALLOWED_ORIGIN}"
     )
     assert "X-Frame-Options" not in embedded.headers
 
@@ -55,6 +55,28 @@ def test_embedded_checkout_tells_the_merchant_page_the_result(
     # The parent stayed where it was; the modal closes itself after the result.
     assert page.url.startswith(f"{merchant.origin}/parent?")
     expect(dialog).to_have_count(0)
+    browser_log.assert_clean()
+
+
+def test_buttons_work_in_a_frame_on_another_site(
+    live: LiveGateway, merchant: Site, page: Page, browser_log: BrowserLog
+) -> None:
+    """A merchant's site is another site than the gateway's: the frame gets no cookies,
+    so its forms must not depend on one (CSRF bound to the checkout instead)."""
+    created = live.create_checkout(amount=58, returnUrl=f"{merchant.cross_site_origin}/return")
+    page.goto(f"{merchant.cross_site_origin}/parent?checkout={quote(created['url'], safe='')}")
+    frame = page.frame_locator("iframe[title='UPI payment']")
+    expect(frame.locator("#checkout")).to_have_attribute("data-status", "pending")
+
+    with page.expect_response(lambda r: "/simulate" in r.url) as posted:
+        frame.get_by_role("button", name="Simulate payment (sandbox)").click()
+    assert posted.value.status == 200
+    page.wait_for_function("window.__result !== null")
+    assert page.evaluate("window.__result") == {
+        "orderId": created["orderId"],
+        "status": "completed",
+    }
+    assert live.status(created["orderId"]) == "completed"
     browser_log.assert_clean()
 
 

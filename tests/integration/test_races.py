@@ -104,13 +104,19 @@ def test_threads_racing_to_complete_one_checkout_complete_it_once(
 def test_threads_racing_ticks_on_one_credit_complete_once(
     store: Store, sandbox: SandboxProvider, tick_settings: Settings, clock: Clock
 ) -> None:
-    checkouts.create_checkout(store, sandbox, tick_settings, CheckoutRequest("A", 10000), now=clock())
-    checkouts.create_checkout(store, sandbox, tick_settings, CheckoutRequest("B", 20000), now=clock())
+    checkouts.create_checkout(
+        store, sandbox, tick_settings, CheckoutRequest("A", 10000), now=clock()
+    )
+    checkouts.create_checkout(
+        store, sandbox, tick_settings, CheckoutRequest("B", 20000), now=clock()
+    )
     credit_wallet(store, 10000, now=clock())
 
     reports = race(
         20,
-        lambda index: run_tick(store, sandbox, tick_settings, owner=f"process-{index}", now=clock()),
+        lambda index: run_tick(
+            store, sandbox, tick_settings, owner=f"process-{index}", now=clock()
+        ),
     )
     assert sum(report.ran for report in reports) == 1
     assert [order_id for report in reports for order_id in report.completed] == ["A"]

@@ -14,6 +14,8 @@ import pytest
 from bson.decimal128 import Decimal128
 from mongoengine import Document
 
+from checkout.services import nonces
+from checkout.services.errors import Unauthorized
 from checkout.storage.models import (
     AmountReservation,
     AuditLog,
@@ -30,7 +32,9 @@ T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
 
 
-def session(order_id: str, *, at: datetime = T0, paise: int = 101800, **fields: Any) -> PaymentSession:
+def session(
+    order_id: str, *, at: datetime = T0, paise: int = 101800, **fields: Any
+) -> PaymentSession:
     values: dict[str, Any] = {
         "orderId": order_id,
         "token": f"tok-{order_id}",
@@ -50,9 +54,7 @@ def order(order_id: str, at: datetime = T0) -> Order:
 
 def unique_keys(document: type[Document]) -> set[tuple[str, ...]]:
     info = document._get_collection().index_information()
-    return {
-        tuple(name for name, _ in spec["key"]) for spec in info.values() if spec.get("unique")
-    }
+    return {tuple(name for name, _ in spec["key"]) for spec in info.values() if spec.get("unique")}
 
 
 # -- indexes ----------------------------------------------------------------------------
@@ -70,9 +72,7 @@ def test_unique_indexes_exist(store: Store) -> None:
 def test_nonce_expiry_is_a_ttl_index(store: Store) -> None:
     info = Nonce._get_collection().index_information()
     ttl = [spec for spec in info.values() if "expireAfterSeconds" in spec]
-    assert [(spec["key"], spec["expireAfterSeconds"]) for spec in ttl] == [
-        ([("expiresAt", 1)], 0)
-    ]
+    assert [(spec["key"], spec["expireAfterSeconds"]) for spec in ttl] == [([("expiresAt", 1)], 0)]
 
 
 def test_unique_indexes_are_enforced(store: Store) -> None:
@@ -136,7 +136,10 @@ def test_reserve_amount_returns_none_when_all_hundred_are_taken(store: Store) ->
 def test_stale_reservations_are_freed(store: Store) -> None:
     store.reserve_amount([700], "old", T0 + timedelta(minutes=70), T0)
     # Still reserved just before it lapses ...
-    assert store.reserve_amount([700], "new", T0 + timedelta(hours=3), T0 + timedelta(minutes=69)) is None
+    assert (
+        store.reserve_amount([700], "new", T0 + timedelta(hours=3), T0 + timedelta(minutes=69))
+        is None
+    )
     # ... and free from the moment it does.
     later = T0 + timedelta(minutes=70)
     assert store.reserve_amount([700], "new", later + timedelta(hours=1), later) == 700
@@ -165,7 +168,9 @@ def test_release_amount_can_free_one_reservation_of_an_order(store: Store) -> No
 
 def test_transition_is_conditional(store: Store) -> None:
     store.insert_session(session("A"))
-    done = store.transition("A", ["pending"], "completed", {"completedAt": T0, "payableUntil": None})
+    done = store.transition(
+        "A", ["pending"], "completed", {"completedAt": T0, "payableUntil": None}
+    )
     assert done is not None
     assert (done.status, done.completedAt, done.payableUntil) == ("completed", T0, None)
     assert store.transition("A", ["pending"], "completed", {"completedAt": T0}) is None
@@ -177,8 +182,13 @@ def test_transition_extra_conditions(store: Store) -> None:
     store.insert_session(session("A"))
     expires = T0 + timedelta(minutes=10)
     early = expires - timedelta(seconds=1)
-    assert store.transition("A", ["pending"], "expired", {}, conditions={"expiresAt__lte": early}) is None
-    expired = store.transition("A", ["pending"], "expired", {"closedAt": expires}, conditions={"expiresAt__lte": expires})
+    assert (
+        store.transition("A", ["pending"], "expired", {}, conditions={"expiresAt__lte": early})
+        is None
+    )
+    expired = store.transition(
+        "A", ["pending"], "expired", {"closedAt": expires}, conditions={"expiresAt__lte": expires}
+    )
     assert expired is not None and expired.status == "expired"
 
 
@@ -342,3 +352,14 @@ def test_sandbox_wallet_accumulates(store: Store) -> None:
     assert store.sandbox_credit(101800, T0, "pays A") == 101800
     assert store.sandbox_credit(50, T0, "tip") == 101850
     assert store.sandbox_balance() == 101850
+
+
+def test_nonce_service_issues_and_spends_once(store: Store, wall_clock: Clock) -> None:
+    value = nonces.issue_nonce(
+        store, ip="127.0.0.1", now=wall_clock(), lifetime=timedelta(minutes=5)
+    )
+    assert len(value) == 64 and int(value, 16) >= 0
+    nonces.consume_nonce(store, value, now=wall_clock())
+    for bad in [value, "", None, {"$gt": ""}, value.upper(), "a" * 63]:
+        with pytest.raises(Unauthorized):
+            nonces.consume_nonce(store, bad, now=wall_clock())

@@ -8,6 +8,8 @@ datetimes to the second).
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,9 +22,10 @@ from checkout.providers.mobikwik import MobikwikProvider
 from checkout.providers.sandbox import SandboxProvider
 from checkout.services import checkouts
 from checkout.services.checkouts import CheckoutRequest
-from checkout.services.errors import Conflict, Unavailable
+from checkout.services.errors import Conflict, NotFound, Unavailable
 from checkout.services.health import health_report
-from checkout.services.sandbox import credit_wallet
+from checkout.services.sandbox import credit_wallet, pay_checkout
+from checkout.services.ticker import Ticker
 from checkout.services.ticks import MAX_BACKOFF, TickReport, run_tick, tick_soon
 from checkout.storage.models import (
     AmountReservation,
@@ -310,9 +313,7 @@ def test_idle_after_expiry_and_grace_makes_no_wallet_calls(
     assert wallet.calls() == calls
 
 
-def test_money_that_arrived_while_idle_completes_nothing(
-    mk_gate: Gate, wallet: StubWallet
-) -> None:
+def test_money_that_arrived_while_idle_completes_nothing(mk_gate: Gate, wallet: StubWallet) -> None:
     wallet.balance_paise = 100000
     mk_gate.open("A", 10000)
     mk_gate.tick()
@@ -665,3 +666,41 @@ def test_history_provider_outage_is_recorded(
     assert report.error == "server-error"
     assert wallet.calls(HISTORY_PATH) == 1 and wallet.calls(BALANCE_PATH) == 0
     assert health_report(store, history_gate.provider)[1]["status"] == "degraded"
+
+
+# -- the ticker thread and the sandbox ------------------------------------------------------
+
+
+def test_ticker_thread_completes_a_paid_checkout(
+    gate: Gate, store: Store, sandbox: SandboxProvider, clock: Clock
+) -> None:
+    gate.open("A", 10000)
+    gate.pay_sandbox(10000)  # paid before the first tick: the baseline was read at opening
+    ticker = Ticker(store, sandbox, gate.settings, now_fn=clock)
+    ticker.start()
+    ticker.start()  # idempotent: still one thread
+    try:
+        assert [t.name for t in threading.enumerate()].count("upi-ticker") == 1
+        deadline = time.monotonic() + 10
+        while gate.status("A") != "completed" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ticker.stop()
+    assert gate.status("A") == "completed"
+    assert [t.name for t in threading.enumerate()].count("upi-ticker") == 0
+    assert len(orders_of("A")) == 1
+
+
+def test_sandbox_pays_the_exact_payable_amount(gate: Gate) -> None:
+    gate.open("A", 10000)
+    gate.open("B", 10000)
+    gate.tick()
+    amount, balance = pay_checkout(gate.store, "B", now=gate.clock())
+    assert (amount, balance) == (10001, 10001)
+    assert gate.next_tick().completed == ["B"]
+    with pytest.raises(Conflict):
+        pay_checkout(gate.store, "B", now=gate.clock())
+    with pytest.raises(NotFound):
+        pay_checkout(gate.store, "nope", now=gate.clock())
+    assert gate.store.sandbox_balance() == 10001
+    assert AuditLog.objects(action="sandbox_credit").count() == 1
