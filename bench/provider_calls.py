@@ -21,6 +21,7 @@ import argparse
 import collections
 import contextlib
 import itertools
+import os
 import sys
 import threading
 import time
@@ -59,6 +60,8 @@ class PollResult:
     skipped: int = 0  # due inside the window but not sent by its end (server saturated)
     wallet_calls: int = 0
     wallet_calls_total: int = 0
+    wallet_calls_opening: int = 0  # while the N checkouts were being created
+    opening_seconds: float = 0.0
     wallet_gaps: list[float] = field(default_factory=list)
 
     @property
@@ -149,8 +152,9 @@ def run_one(n: int, duration: float, poll_interval: int, store: str) -> PollResu
         )
         t_create = time.monotonic()
         order_ids = create_checkouts(gateway.port, n)
+        t_created = time.monotonic()
         print(
-            f"  N={n}: {n} checkouts opened in {time.monotonic() - t_create:.1f}s; "
+            f"  N={n}: {n} checkouts opened in {t_created - t_create:.1f}s; "
             f"polling for {int(duration)}s …",
             flush=True,
         )
@@ -159,6 +163,11 @@ def run_one(n: int, duration: float, poll_interval: int, store: str) -> PollResu
         calls = wallet.calls_between(start, end)
         result.wallet_calls = len(calls)
         result.wallet_calls_total = wallet.total
+        result.wallet_calls_opening = len(wallet.calls_between(t_create, t_created))
+        result.opening_seconds = t_created - t_create
+        if os.environ.get("BENCH_DEBUG"):
+            print("  wallet call times (s from the first create):")
+            print("   ", [round(t - t_create, 2) for t in wallet.calls_between(0, end + 60)])
         result.wallet_gaps = [b - a for a, b in itertools.pairwise(calls)]
         if wallet.unauthorized:
             print(f"  warning: {wallet.unauthorized} wallet GETs without the token")
@@ -237,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.errors} errors {dict(r.error_kinds) or ''}, "
             f"{r.skipped} not sent by the end of the window), schedule lag p99 "
             f"{percentile(sorted(r.lags), 0.99) * 1000:.0f} ms; wallet calls in window "
-            f"{r.wallet_calls} (whole run {r.wallet_calls_total}), gap between wallet calls "
+            f"{r.wallet_calls} (whole run {r.wallet_calls_total}; {r.wallet_calls_opening} while "
+            f"opening the checkouts in {r.opening_seconds:.1f}s), gap between wallet calls "
             f"min {gaps[0] if gaps else float('nan'):.2f}s max "
             f"{gaps[-1] if gaps else float('nan'):.2f}s",
             flush=True,

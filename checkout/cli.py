@@ -1,47 +1,217 @@
-"""`flask` commands: the ticker, sandbox payments, payment links, API keys, webhooks."""
+"""`flask` commands: the ticker, sandbox payments, payment links, API keys, webhooks.
+
+With MongoDB the commands work on the store directly. With the in-memory
+store the data lives inside the running server, so the commands ask that
+server over HTTP (http://HOST:PORT, or PUBLIC_URL) instead.
+"""
 
 from __future__ import annotations
 
 import time
+from typing import Any, Protocol
 
 import click
+import requests
 from flask import Flask
 
 from checkout import clock
-from checkout.domain.money import MoneyError, display_rupees, parse_rupees
+from checkout.config import Settings
+from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
 from checkout.gateway import current_gateway
 from checkout.services import keys, links, sandbox, webhooks
 from checkout.services.errors import ServiceError
 from checkout.storage.links import DuplicateSlug
 
 
-def register_commands(app: Flask) -> None:
-    register_link_commands(app)
-    register_merchant_commands(app)
+class Backend(Protocol):
+    def sandbox_pay(self, order_id: str) -> str: ...
+    def sandbox_credit(self, amount: str) -> str: ...
+    def create_link(self, fields: dict[str, Any]) -> str: ...
+    def create_key(self, name: str) -> dict[str, str]: ...
+    def list_keys(self) -> list[dict[str, Any]]: ...
+    def revoke_key(self, key_id: str) -> None: ...
+    def add_webhook(self, url: str, events: list[str]) -> dict[str, Any]: ...
+    def list_webhooks(self) -> list[dict[str, Any]]: ...
 
+
+def _credited(amount: object, balance: object) -> str:
+    return f"credited ₹{amount}; sandbox balance ₹{balance}"
+
+
+class LocalBackend:
+    """Straight on the store: the shared MongoDB of every process."""
+
+    def __init__(self) -> None:
+        self.gateway = current_gateway()
+
+    def _paise(self, value: str | None, name: str) -> int | None:
+        if value is None:
+            return None
+        try:
+            return parse_rupees(value, max_paise=self.gateway.settings.max_amount_paise)
+        except MoneyError as exc:
+            raise click.BadParameter(f"{value!r} {exc}", param_hint=name) from None
+
+    def sandbox_pay(self, order_id: str) -> str:
+        amount, balance = sandbox.pay_checkout(self.gateway.store, order_id, now=clock.utcnow())
+        return _credited(rupees_decimal(amount), rupees_decimal(balance))
+
+    def sandbox_credit(self, amount: str) -> str:
+        paise = self._paise(amount, "AMOUNT")
+        assert paise is not None
+        balance = sandbox.credit_wallet(self.gateway.store, paise, now=clock.utcnow())
+        return _credited(rupees_decimal(paise), rupees_decimal(balance))
+
+    def create_link(self, fields: dict[str, Any]) -> str:
+        try:
+            link = links.create_link(
+                title=fields["title"],
+                amount_paise=self._paise(fields.get("amount"), "--amount"),
+                min_paise=self._paise(fields.get("minAmount"), "--min"),
+                max_paise=self._paise(fields.get("maxAmount"), "--max"),
+                description=fields.get("description"),
+                slug=fields.get("slug"),
+                now=clock.utcnow(),
+            )
+        except DuplicateSlug:
+            raise click.ClickException("this slug is taken") from None
+        settings = self.gateway.settings
+        return f"{_base_url(settings)}/l/{link.slug}  ({link.title}, {links.amount_hint(link)})"
+
+    def create_key(self, name: str) -> dict[str, str]:
+        issued = keys.create_key(
+            self.gateway.merchant,
+            name=name,
+            sandbox=self.gateway.settings.sandbox,
+            now=clock.utcnow(),
+        )
+        record = issued.record
+        return {"id": record.keyId, "secret": issued.secret, "signingKey": record.signingKey}
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        return [
+            {"id": r.keyId, "prefix": r.prefix, "name": r.name, "revokedAt": r.revokedAt}
+            for r in self.gateway.merchant.api_keys()
+        ]
+
+    def revoke_key(self, key_id: str) -> None:
+        if not self.gateway.merchant.revoke_key(key_id, clock.utcnow()):
+            raise click.ClickException(f"no active key {key_id!r}")
+
+    def add_webhook(self, url: str, events: list[str]) -> dict[str, Any]:
+        endpoint = webhooks.add_endpoint(
+            self.gateway.merchant,
+            self.gateway.settings,
+            url=url,
+            events=events,
+            now=clock.utcnow(),
+        )
+        return {"id": endpoint.endpointId, "events": endpoint.events, "secret": endpoint.secret}
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        return [
+            {"id": e.endpointId, "url": e.url, "events": e.events}
+            for e in self.gateway.merchant.endpoints()
+        ]
+
+
+def _base_url(settings: Settings) -> str:
+    host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host  # noqa: S104
+    return settings.public_url or f"http://{host}:{settings.port}"
+
+
+class RemoteBackend:
+    """The in-memory store lives in the running server: ask it over HTTP."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.base = _base_url(settings)
+        self.headers = {"Authorization": f"Bearer {settings.admin_secret}"}
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            response = requests.request(
+                method, self.base + path, json=body, headers=self.headers, timeout=15
+            )
+        except requests.RequestException:
+            raise click.ClickException(
+                f"the in-memory store lives in the running server, and none answers at "
+                f"{self.base} (start it with `make run`)"
+            ) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        if response.status_code >= 400:
+            raise click.ClickException(answer.get("error") or f"HTTP {response.status_code}")
+        return answer
+
+    def sandbox_pay(self, order_id: str) -> str:
+        answer = self._call("POST", "/api/sandbox/credit", {"orderId": order_id})
+        return _credited(answer["credited"], answer["balance"])
+
+    def sandbox_credit(self, amount: str) -> str:
+        answer = self._call("POST", "/api/sandbox/credit", {"amount": amount})
+        return _credited(answer["credited"], answer["balance"])
+
+    def create_link(self, fields: dict[str, Any]) -> str:
+        body = {name: value for name, value in fields.items() if value is not None}
+        answer = self._call("POST", "/api/v1/payment-links", body)
+        return f"{answer['url']}  ({answer['title']}, {answer['amountHint']})"
+
+    def create_key(self, name: str) -> dict[str, str]:
+        answer: dict[str, str] = self._call("POST", "/api/v1/api-keys", {"name": name})
+        return answer
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = self._call("GET", "/api/v1/api-keys")["data"]
+        return data
+
+    def revoke_key(self, key_id: str) -> None:
+        self._call("DELETE", f"/api/v1/api-keys/{key_id}")
+
+    def add_webhook(self, url: str, events: list[str]) -> dict[str, Any]:
+        body: dict[str, Any] = {"url": url, "events": events or None}
+        answer: dict[str, Any] = self._call("POST", "/api/v1/webhook-endpoints", body)
+        return answer
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = self._call("GET", "/api/v1/webhook-endpoints")["data"]
+        return data
+
+
+def backend() -> Backend:
+    settings = current_gateway().settings
+    return RemoteBackend(settings) if settings.in_memory_store else LocalBackend()
+
+
+def _require_sandbox() -> None:
+    if not current_gateway().settings.sandbox:
+        raise click.ClickException("the sandbox wallet is not active (PAYMENT_PROVIDER)")
+
+
+def register_commands(app: Flask) -> None:
     @app.cli.command("poll")
     @click.option("--once", is_flag=True, help="Run one tick and exit.")
     def poll(once: bool) -> None:
         """Watch the wallet in this process (instead of, or beside, the web ticker)."""
-        ticker = current_gateway().ticker
+        gateway = current_gateway()
         if once:
-            click.echo(repr(ticker.tick()))
+            click.echo(repr(gateway.ticker.tick()))
             return
-        interval = current_gateway().settings.poll_interval_seconds
-        click.echo(f"polling every {interval}s; Ctrl-C stops")
-        ticker.start()
+        click.echo(f"polling every {gateway.settings.poll_interval_seconds}s; Ctrl-C stops")
+        gateway.start_background()
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
-            ticker.stop()
+            gateway.stop_background()
 
     sandbox_group = click.Group("sandbox", help="Pretend payments into the sandbox wallet.")
-    app.cli.add_command(sandbox_group)
-
-    def _require_sandbox() -> None:
-        if not current_gateway().settings.sandbox:
-            raise click.ClickException("the sandbox wallet is not active (PAYMENT_PROVIDER)")
+    links_group = click.Group("links", help="Payment links: a page per product or donation.")
+    keys_group = click.Group("keys", help="API keys (shown once, stored hashed).")
+    webhooks_group = click.Group("webhooks", help="Webhook endpoints that receive events.")
+    for group in (sandbox_group, links_group, keys_group, webhooks_group):
+        app.cli.add_command(group)
 
     @sandbox_group.command("pay")
     @click.argument("order_id")
@@ -49,38 +219,16 @@ def register_commands(app: Flask) -> None:
         """Credit the exact payable amount of ORDER_ID."""
         _require_sandbox()
         try:
-            amount, balance = sandbox.pay_checkout(
-                current_gateway().store, order_id, now=clock.utcnow()
-            )
+            click.echo(backend().sandbox_pay(order_id))
         except ServiceError as exc:
             raise click.ClickException(exc.message) from None
-        click.echo(f"credited {display_rupees(amount)}; sandbox balance {display_rupees(balance)}")
 
     @sandbox_group.command("credit")
     @click.argument("amount")
     def sandbox_credit(amount: str) -> None:
         """Credit AMOUNT rupees (a stray payment, or one for several checkouts)."""
         _require_sandbox()
-        gateway = current_gateway()
-        try:
-            paise = parse_rupees(amount, max_paise=gateway.settings.max_amount_paise)
-        except MoneyError as exc:
-            raise click.ClickException(f"AMOUNT {amount!r} {exc}") from None
-        balance = sandbox.credit_wallet(gateway.store, paise, now=clock.utcnow())
-        click.echo(f"credited {display_rupees(paise)}; sandbox balance {display_rupees(balance)}")
-
-
-def register_link_commands(app: Flask) -> None:
-    links_group = click.Group("links", help="Payment links: a page per product or donation.")
-    app.cli.add_command(links_group)
-
-    def _paise(value: str | None, name: str) -> int | None:
-        if value is None:
-            return None
-        try:
-            return parse_rupees(value, max_paise=current_gateway().settings.max_amount_paise)
-        except MoneyError as exc:
-            raise click.BadParameter(f"{value!r}: {exc}", param_hint=name) from None
+        click.echo(backend().sandbox_credit(amount))
 
     @links_group.command("create")
     @click.option("--title", required=True, help="What the customer pays for.")
@@ -89,7 +237,7 @@ def register_link_commands(app: Flask) -> None:
     @click.option("--max", "maximum", help="Highest amount the customer may choose.")
     @click.option("--description", help="A line under the title.")
     @click.option("--slug", help="The /l/<slug> part of the URL (made from the title if absent).")
-    def create(
+    def links_create(
         title: str,
         amount: str | None,
         minimum: str | None,
@@ -98,57 +246,41 @@ def register_link_commands(app: Flask) -> None:
         slug: str | None,
     ) -> None:
         """Create a payment link and print its URL."""
+        fields = {
+            "title": title,
+            "amount": amount,
+            "minAmount": minimum,
+            "maxAmount": maximum,
+            "description": description,
+            "slug": slug,
+        }
         try:
-            link = links.create_link(
-                title=title,
-                amount_paise=_paise(amount, "--amount"),
-                min_paise=_paise(minimum, "--min"),
-                max_paise=_paise(maximum, "--max"),
-                description=description,
-                slug=slug,
-                now=clock.utcnow(),
-            )
-        except (ServiceError, DuplicateSlug) as exc:
-            raise click.ClickException(str(exc)) from None
-        settings = current_gateway().settings
-        base = settings.public_url or f"http://{settings.host}:{settings.port}"
-        click.echo(f"{base}/l/{link.slug}  ({link.title}, {links.amount_hint(link)})")
-
-
-def register_merchant_commands(app: Flask) -> None:
-    keys_group = click.Group(
-        "keys", help="API keys for the merchant API (shown once, stored hashed)."
-    )
-    webhooks_group = click.Group("webhooks", help="Webhook endpoints that receive events.")
-    app.cli.add_command(keys_group)
-    app.cli.add_command(webhooks_group)
+            click.echo(backend().create_link(fields))
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from None
 
     @keys_group.command("create")
     @click.option("--name", required=True, help="What the key is for, e.g. the shop's name.")
     def keys_create(name: str) -> None:
         """Create a key and print it once: only its hash is kept."""
-        gateway = current_gateway()
-        issued = keys.create_key(
-            gateway.merchant, name=name, sandbox=gateway.settings.sandbox, now=clock.utcnow()
-        )
-        click.echo(f"key id:       {issued.record.keyId}")
-        click.echo(f"secret key:   {issued.secret}")
-        click.echo(f"signing key:  {issued.record.signingKey}")
+        issued = backend().create_key(name)
+        click.echo(f"key id:       {issued['id']}")
+        click.echo(f"secret key:   {issued['secret']}")
+        click.echo(f"signing key:  {issued['signingKey']}")
         click.echo("Store the secret key now: it cannot be shown again.")
 
     @keys_group.command("list")
     def keys_list() -> None:
         """Every key, with its prefix and whether it is revoked."""
-        for record in current_gateway().merchant.api_keys():
-            state = f"revoked {record.revokedAt:%Y-%m-%d}" if record.revokedAt else "active"
-            click.echo(f"{record.keyId}  {record.prefix}…  {record.name}  {state}")
+        for key in backend().list_keys():
+            state = "revoked" if key.get("revokedAt") else "active"
+            click.echo(f"{key['id']}  {key['prefix']}…  {key['name']}  {state}")
 
     @keys_group.command("revoke")
     @click.argument("key_id")
     def keys_revoke(key_id: str) -> None:
         """Revoke KEY_ID: requests with it get 401 from now on."""
-        if not current_gateway().merchant.revoke_key(key_id, clock.utcnow()):
-            raise click.ClickException(f"no active key {key_id!r}")
+        backend().revoke_key(key_id)
         click.echo(f"revoked {key_id}")
 
     @webhooks_group.command("add")
@@ -156,18 +288,16 @@ def register_merchant_commands(app: Flask) -> None:
     @click.option("--event", "events", multiple=True, help="Only these event types (repeatable).")
     def webhooks_add(url: str, events: tuple[str, ...]) -> None:
         """Register URL and print its signing secret once."""
-        gateway = current_gateway()
         try:
-            endpoint = webhooks.add_endpoint(
-                gateway.merchant, gateway.settings, url=url, events=events, now=clock.utcnow()
-            )
+            endpoint = backend().add_webhook(url, list(events))
         except ServiceError as exc:
             raise click.ClickException(exc.message) from None
-        click.echo(f"endpoint id:  {endpoint.endpointId}")
-        click.echo(f"events:       {', '.join(endpoint.events)}")
-        click.echo(f"secret:       {endpoint.secret}")
+        click.echo(f"endpoint id:  {endpoint['id']}")
+        click.echo(f"events:       {', '.join(endpoint['events'])}")
+        click.echo(f"secret:       {endpoint['secret']}")
 
     @webhooks_group.command("list")
     def webhooks_list() -> None:
-        for endpoint in current_gateway().merchant.endpoints():
-            click.echo(f"{endpoint.endpointId}  {endpoint.url}  {', '.join(endpoint.events)}")
+        """Registered endpoints and the events each receives."""
+        for endpoint in backend().list_webhooks():
+            click.echo(f"{endpoint['id']}  {endpoint['url']}  {', '.join(endpoint['events'])}")

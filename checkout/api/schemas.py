@@ -225,3 +225,31 @@ class ListWebhookDeliveriesQuery(Schema):
     status: Literal["pending", "sending", "delivered", "failed"] | None = None
     eventId: Annotated[StrictStr, Field(pattern=r"^evt_[0-9a-f]{24}$")] | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class CreateApiKeyBody(Schema):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=100), AfterValidator(_no_control)]
+
+
+class CreatePaymentLinkBody(Schema):
+    title: Annotated[StrictStr, Field(min_length=1, max_length=120), AfterValidator(_no_control)]
+    amount: Money | None = None
+    minAmount: Money | None = None
+    maxAmount: Money | None = None
+    description: ShortText | None = None
+    slug: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")] | None = None
+
+    @model_validator(mode="after")
+    def _fixed_or_range(self) -> CreatePaymentLinkBody:
+        ranged = self.minAmount is not None and self.maxAmount is not None
+        if (self.amount is None) == (not ranged):
+            raise PydanticCustomError(
+                "fixed_or_range",
+                "give either amount, or both minAmount and maxAmount",
+                {"field": "amount"},
+            )
+        if ranged and self.minAmount > self.maxAmount:  # type: ignore[operator]
+            raise PydanticCustomError(
+                "range", "minAmount must not be above maxAmount", {"field": "minAmount"}
+            )
+        return self

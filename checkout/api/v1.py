@@ -16,7 +16,9 @@ from checkout import clock
 from checkout.api.auth import require_merchant
 from checkout.api.routes import GENEROUS, POLLING, bp, parse_body, parse_query
 from checkout.api.schemas import (
+    CreateApiKeyBody,
     CreateCheckoutSessionBody,
+    CreatePaymentLinkBody,
     CreateWebhookEndpointBody,
     ListCheckoutSessionsQuery,
     ListWebhookDeliveriesQuery,
@@ -24,9 +26,10 @@ from checkout.api.schemas import (
 from checkout.errors import ApiError
 from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
-from checkout.services import checkouts, idempotency, webhooks
+from checkout.services import checkouts, idempotency, keys, links, webhooks
 from checkout.services.views import internal_session_id, iso, public_session_id, session_data
-from checkout.storage.merchant import WebhookDelivery, WebhookEndpoint
+from checkout.storage.links import DuplicateSlug
+from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import PaymentSession
 
 
@@ -240,3 +243,83 @@ def retry_webhook_delivery(delivery_id: str) -> Response:
     require_merchant()
     delivery = webhooks.retry(current_gateway().merchant, delivery_id, now=clock.utcnow())
     return jsonify(delivery_view(delivery))
+
+
+# -- API keys and payment links (what the CLI asks a running server for) ---------------
+
+
+def _require_master() -> None:
+    if require_merchant().key_id != keys.MASTER_KEY_ID:
+        raise ApiError(403, "Only ADMIN_SECRET may manage API keys")
+
+
+def key_view(record: ApiKey) -> dict[str, Any]:
+    return {
+        "id": record.keyId,
+        "name": record.name,
+        "mode": record.mode,
+        "prefix": record.prefix,
+        "createdAt": iso(record.createdAt),
+        "revokedAt": iso(record.revokedAt),
+        "lastUsedAt": iso(record.lastUsedAt),
+    }
+
+
+@bp.post("/api/v1/api-keys")
+@limiter.limit(GENEROUS)
+def create_api_key() -> tuple[Response, int]:
+    _require_master()
+    body = parse_body(CreateApiKeyBody)
+    gateway = current_gateway()
+    issued = keys.create_key(
+        gateway.merchant, name=body.name, sandbox=gateway.settings.sandbox, now=clock.utcnow()
+    )
+    view = {**key_view(issued.record), "secret": issued.secret}
+    return jsonify({**view, "signingKey": issued.record.signingKey}), 201
+
+
+@bp.get("/api/v1/api-keys")
+@limiter.limit(GENEROUS)
+def list_api_keys() -> Response:
+    _require_master()
+    records = current_gateway().merchant.api_keys()
+    return jsonify({"object": "list", "data": [key_view(r) for r in records]})
+
+
+@bp.delete("/api/v1/api-keys/<key_id>")
+@limiter.limit(GENEROUS)
+def revoke_api_key(key_id: str) -> Response:
+    _require_master()
+    if not current_gateway().merchant.revoke_key(key_id, clock.utcnow()):
+        raise ApiError(
+            404, "No active API key with this id", [{"field": "id", "message": "unknown"}]
+        )
+    return jsonify({"id": key_id, "revoked": True})
+
+
+@bp.post("/api/v1/payment-links")
+@limiter.limit(GENEROUS)
+def create_payment_link() -> tuple[Response, int]:
+    require_merchant()
+    body = parse_body(CreatePaymentLinkBody)
+    try:
+        link = links.create_link(
+            title=body.title,
+            amount_paise=body.amount,
+            min_paise=body.minAmount,
+            max_paise=body.maxAmount,
+            description=body.description,
+            slug=body.slug,
+            now=clock.utcnow(),
+        )
+    except DuplicateSlug:
+        raise ApiError(409, "This slug is taken", [{"field": "slug", "message": "taken"}]) from None
+    return jsonify(
+        {
+            "slug": link.slug,
+            "title": link.title,
+            "amountHint": links.amount_hint(link),
+            "url": public_base_url() + url_for("pay.link_page", slug=link.slug),
+            "createdAt": iso(link.createdAt),
+        }
+    ), 201

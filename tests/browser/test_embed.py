@@ -70,7 +70,7 @@ def test_buttons_work_in_a_frame_on_another_site(
 
     with page.expect_response(lambda r: "/simulate" in r.url) as posted:
         frame.get_by_role("button", name="Simulate payment (sandbox)").click()
-    assert posted.value.status == 200
+    assert posted.value.ok, posted.value.status  # 200, or 286 when already final
     page.wait_for_function("window.__result !== null")
     assert page.evaluate("window.__result") == {
         "orderId": created["orderId"],

@@ -103,3 +103,32 @@ def test_pay_page_is_usable_on_a_360px_phone(
     assert focused["visible"], focused
     assert focused["outline"] != "none" and focused["width"] >= 2, focused
     browser_log.assert_clean()
+
+
+def test_the_browser_log_catches_csp_violations_and_script_errors(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    """The other tests' clean logs mean something: what they would miss is caught here."""
+    page.goto(f"{live.url}/")
+    page.evaluate(
+        """() => {
+             const script = document.createElement("script");
+             script.textContent = "window.__inlineRan = true";
+             document.body.appendChild(script);
+             document.body.setAttribute("style", "color: red");
+             setTimeout(() => { throw new Error("boom from the page"); });
+           }"""
+    )
+    for _ in range(100):
+        kinds = {entry.split(":", 1)[0] for entry in browser_log.entries}
+        if {"CSP violation", "console error", "page error"} <= kinds:
+            break
+        page.wait_for_timeout(50)
+    assert page.evaluate("window.__inlineRan") is None  # the CSP blocked it
+    text = "\n".join(browser_log.entries)
+    assert "CSP violation: {'directive': 'script-src-elem'" in text, text
+    assert "CSP violation: {'directive': 'style-src-attr'" in text, text
+    assert "page error: boom from the page" in text, text
+    assert "console error: Executing inline script violates" in text or (
+        "console error: Refused to execute inline script" in text
+    ), text
