@@ -139,6 +139,10 @@ def create_checkout(
         # Only our own amount: the session that won this orderId keeps its reservation.
         store.release_amount(request.order_id, paise=amount)
         raise Conflict(f"orderId {request.order_id!r} is already used", field="orderId") from None
+    except BaseException:
+        # No session, so nothing may hold its amount until the grace window ends.
+        store.release_amount(request.order_id, paise=amount)
+        raise
     store.audit(
         "session_created",
         now=now,

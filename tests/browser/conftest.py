@@ -127,7 +127,8 @@ class SiteHandler(BaseHTTPRequestHandler):
                 f"<h1>{title}</h1>"
                 f'<script src="{html.escape(self.server.gateway_url)}/static/js/embed.js"></script>'
                 "<script>window.__result = null;"
-                f"UPICheckout.open({checkout}, {{onResult: function (r) {{ window.__result = r; }}}});"
+                f"UPICheckout.open({checkout}, "
+                "{onResult: function (r) { window.__result = r; }});"
                 "</script>"
             )
         elif parts.path == "/frame":
@@ -344,9 +345,7 @@ def browser_log() -> BrowserLog:
 
 
 @pytest.fixture
-def new_page(
-    browser: Browser, browser_log: BrowserLog
-) -> Iterator[Callable[..., Page]]:
+def new_page(browser: Browser, browser_log: BrowserLog) -> Iterator[Callable[..., Page]]:
     """Open a page in a fresh context (a phone-sized one unless told otherwise)."""
     contexts: list[BrowserContext] = []
     pages: list[Page] = []

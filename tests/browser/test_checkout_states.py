@@ -118,3 +118,21 @@ def test_sandbox_button_completes_the_checkout(
     expect(page.get_by_role("button", name="Simulate payment (sandbox)")).to_have_count(0)
     assert live.status(created["orderId"]) == "completed"
     browser_log.assert_clean()
+
+
+def test_ive_paid_asks_for_an_early_tick_and_shows_the_result(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    created = live.create_checkout(amount=43)
+    page.goto(created["url"])
+    expect(page.locator("#checkout")).to_have_attribute("data-status", "pending")
+    # Polling answers "nothing changed" here, so only the button can bring the news.
+    page.route("**/status?**", lambda route: route.fulfill(status=204))
+
+    live.credit(created["orderId"])
+    with page.expect_response(lambda r: "/paid" in r.url) as posted:
+        page.get_by_role("button", name="I've paid").click()
+    assert posted.value.status == 286  # final: the fragment stops polling
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payment received")
+    assert live.status(created["orderId"]) == "completed"
+    browser_log.assert_clean()

@@ -13,7 +13,9 @@ from tests.browser.conftest import OTHER_ALLOWED_ORIGIN, BrowserLog, LiveGateway
 pytestmark = pytest.mark.browser
 
 # Chromium's words for it have changed over versions ("Refused to frame …", "Framing …").
-REFUSED_FRAME = r"^console error: (Refused to frame|Framing) 'http://127\.0\.0\.1:\d+/'.*frame-ancestors"
+REFUSED_FRAME = (
+    r"^console error: (Refused to frame|Framing) 'http://127\.0\.0\.1:\d+/'.*frame-ancestors"
+)
 
 
 def _directive(policy: str, name: str) -> str:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from mongoengine import ValidationError
 
 from checkout.config import Settings
 from checkout.providers.base import WalletProvider
@@ -704,3 +705,10 @@ def test_sandbox_pays_the_exact_payable_amount(gate: Gate) -> None:
         pay_checkout(gate.store, "nope", now=gate.clock())
     assert gate.store.sandbox_balance() == 10001
     assert AuditLog.objects(action="sandbox_credit").count() == 1
+
+
+def test_a_checkout_that_cannot_be_stored_keeps_no_amount(gate: Gate) -> None:
+    with pytest.raises(ValidationError):  # the API refuses such an orderId earlier
+        gate.open("X" * 65, 10000)
+    assert AmountReservation.objects.count() == 0
+    assert gate.open("A", 10000).amountPaise == 10000
