@@ -181,7 +181,7 @@ def expire(store: Store, order_id: str, *, now: datetime) -> PaymentSession | No
         order_id,
         [Status.PENDING.value],
         Status.EXPIRED.value,
-        {"closedAt": now},
+        {"closedAt": now, "pendingEvent": "checkout.expired"},
         conditions={"expiresAt__lte": now},
     )
     if session is not None:
@@ -212,7 +212,7 @@ def cancel_checkout(
         order_id,
         [Status.PENDING.value],
         Status.CANCELLED.value,
-        {"closedAt": now, "payableUntil": payable_until},
+        {"closedAt": now, "payableUntil": payable_until, "pendingEvent": "checkout.cancelled"},
     )
     if cancelled is None:
         current = store.session_by_order_id(order_id) or session
@@ -242,6 +242,7 @@ def complete_checkout(
         "payableUntil": None,
         "finalBalancePaise": final_balance,
         "creditKeys": [credit_key],
+        "pendingEvent": "checkout.completed",
     }
     session = store.transition(order_id, [Status.PENDING.value], Status.COMPLETED.value, changes)
     # One closed state per update: nx-27017 (the test server) mis-evaluates `$in`

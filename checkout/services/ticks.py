@@ -161,7 +161,8 @@ def _attribute_new_credits(
                 store, order_id, now=now, credit_key=credit.key, final_balance=final_balance
             )
         ]
-        store.set_credit_outcome(credit.key, result.outcome.value, completed)
+        event = None if result.matched else "credit.unattributed"
+        store.set_credit_outcome(credit.key, result.outcome.value, completed, event)
         report.completed.extend(completed)
         if not result.matched:
             report.unattributed.append(credit.key)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,9 +25,13 @@ import requests
 
 from checkout import clock
 from checkout.config import Settings
+from checkout.domain.money import rupees_decimal
 from checkout.jsonio import dumps
 from checkout.services.errors import NotFound, ServiceError
+from checkout.services.views import iso, public_session_id, session_data
 from checkout.storage.merchant import MerchantStore, WebhookDelivery, WebhookEndpoint
+from checkout.storage.models import WalletCredit
+from checkout.storage.store import Store
 from checkout.webhooks import SIGNATURE_HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -148,6 +153,37 @@ def emit(
     return identifier
 
 
+def credit_data(credit: WalletCredit) -> dict[str, Any]:
+    return {
+        "key": credit.key,
+        "provider": credit.provider,
+        "amount": rupees_decimal(credit.amountPaise),
+        "outcome": credit.outcome,
+        "occurredAt": iso(credit.occurredAt),
+        "observedAt": iso(credit.observedAt),
+    }
+
+
+def publish_owed_events(store: Store, merchant: MerchantStore, *, now: datetime) -> int:
+    """Turn the events that state changes owe into deliveries (the outbox's second half).
+
+    The debt was written in the same update as the state change; queueing is
+    idempotent per event id, so a crash anywhere here only repeats work.
+    """
+    published = 0
+    for session in store.sessions_owing_events():
+        event = session.pendingEvent
+        emit(merchant, event, public_session_id(session), session_data(session), now=now)
+        store.event_queued(session, event)
+        published += 1
+    for credit in store.credits_owing_events():
+        event = credit.pendingEvent
+        emit(merchant, event, credit.key, credit_data(credit), now=now)
+        store.event_queued(credit, event)
+        published += 1
+    return published
+
+
 def retry(merchant: MerchantStore, delivery_id: str, *, now: datetime) -> WebhookDelivery:
     delivery = merchant.retry_delivery(delivery_id, now)
     if delivery is None:
@@ -224,24 +260,19 @@ def deliver_one(
 class DeliveryWorker:
     """A daemon thread that drains the outbox; every process may run one."""
 
-    def __init__(
-        self,
-        merchant: MerchantStore,
-        before_each_round: Callable[[datetime], None] | None = None,
-        wake_seconds: float = 1.0,
-    ) -> None:
+    def __init__(self, store: Store, merchant: MerchantStore, wake_seconds: float = 1.0) -> None:
+        self.store = store
         self.merchant = merchant
-        self.before_each_round = before_each_round
         self.wake_seconds = wake_seconds
         self.http = requests.Session()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pid: int | None = None
         self._lock = threading.Lock()
 
     def run_round(self, limit: int = 50) -> int:
-        now = clock.utcnow()
-        if self.before_each_round is not None:
-            self.before_each_round(now)
+        """Queue what is owed, then send what is due; returns how many were sent."""
+        publish_owed_events(self.store, self.merchant, now=clock.utcnow())
         sent = 0
         while sent < limit and deliver_one(self.merchant, self.http, now=clock.utcnow()):
             sent += 1
@@ -249,8 +280,10 @@ class DeliveryWorker:
 
     def start(self) -> None:
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+            alive = self._thread is not None and self._thread.is_alive()
+            if alive and self._pid == os.getpid():
                 return
+            self._pid = os.getpid()
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="upi-webhooks", daemon=True)
             self._thread.start()

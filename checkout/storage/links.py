@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from mongoengine import BooleanField, DateTimeField, Document, IntField, StringField
+from mongoengine import BooleanField, Document, IntField, StringField
 from mongoengine.errors import NotUniqueError
 from pymongo.errors import DuplicateKeyError
+
+from checkout.storage.models import UTCDateTimeField
 
 
 class PaymentLink(Document):
@@ -19,7 +21,7 @@ class PaymentLink(Document):
     minPaise = IntField()
     maxPaise = IntField()
     active = BooleanField(default=True)
-    createdAt = DateTimeField(required=True)
+    createdAt = UTCDateTimeField(required=True)
 
 
 class DuplicateSlug(ValueError):

@@ -11,7 +11,6 @@ from typing import Any
 
 from mongoengine import (
     BooleanField,
-    DateTimeField,
     Document,
     IntField,
     ListField,
@@ -21,6 +20,7 @@ from mongoengine.errors import NotUniqueError
 from mongoengine.queryset.visitor import Q
 from pymongo.errors import DuplicateKeyError
 
+from checkout.storage.models import UTCDateTimeField
 from checkout.storage.store import Store
 
 _DUPLICATE = (NotUniqueError, DuplicateKeyError)
@@ -40,9 +40,9 @@ class ApiKey(Document):
     prefix = StringField(required=True)  # first characters, to recognise a key in a list
     hash = StringField(required=True)  # sha256 hex of the whole key
     signingKey = StringField(required=True)  # HMAC key for redirects and form posts
-    createdAt = DateTimeField(required=True)
-    revokedAt = DateTimeField()
-    lastUsedAt = DateTimeField()
+    createdAt = UTCDateTimeField(required=True)
+    revokedAt = UTCDateTimeField()
+    lastUsedAt = UTCDateTimeField()
 
 
 class IdempotencyRecord(Document):
@@ -60,8 +60,8 @@ class IdempotencyRecord(Document):
     state = StringField(required=True, default="in-progress")  # in-progress | done
     statusCode = IntField()
     body = StringField()
-    createdAt = DateTimeField(required=True)
-    expiresAt = DateTimeField(required=True)
+    createdAt = UTCDateTimeField(required=True)
+    expiresAt = UTCDateTimeField(required=True)
 
 
 class WebhookEndpoint(Document):
@@ -72,8 +72,8 @@ class WebhookEndpoint(Document):
     secret = StringField(required=True)  # needed in clear to sign; shown once
     events = ListField(StringField())
     active = BooleanField(default=True)
-    createdAt = DateTimeField(required=True)
-    deletedAt = DateTimeField()
+    createdAt = UTCDateTimeField(required=True)
+    deletedAt = UTCDateTimeField()
 
 
 class WebhookDelivery(Document):
@@ -94,12 +94,12 @@ class WebhookDelivery(Document):
     payload = StringField(required=True)  # the exact body, so every attempt sends the same bytes
     status = StringField(required=True, default="pending")  # pending|sending|delivered|failed
     attempts = IntField(default=0)
-    nextAttemptAt = DateTimeField(required=True)
-    leaseUntil = DateTimeField()
+    nextAttemptAt = UTCDateTimeField(required=True)
+    leaseUntil = UTCDateTimeField()
     lastStatusCode = IntField()
     lastError = StringField()
-    createdAt = DateTimeField(required=True)
-    deliveredAt = DateTimeField()
+    createdAt = UTCDateTimeField(required=True)
+    deliveredAt = UTCDateTimeField()
 
 
 MERCHANT_DOCUMENTS = (ApiKey, IdempotencyRecord, WebhookEndpoint, WebhookDelivery)

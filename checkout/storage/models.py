@@ -55,6 +55,7 @@ class PaymentSession(Document):
             "createdAt",
             "expiresAt",
             "payableUntil",
+            {"fields": ["pendingEvent"], "sparse": True},
         ],
     }
 
@@ -81,6 +82,9 @@ class PaymentSession(Document):
     creditKeys = ListField(StringField())
     ip = StringField()
     keyId = StringField()  # the API key that created it (signs its redirect)
+    # Outbox: the webhook event this state change owes, set in the same update as the
+    # change itself, so a crash before the webhook is queued loses nothing.
+    pendingEvent = StringField()
     createdAt = UTCDateTimeField(required=True)
     expiresAt = UTCDateTimeField(required=True)
     closedAt = UTCDateTimeField()
@@ -164,6 +168,7 @@ class WalletCredit(Document):
     balanceAfterPaise = IntField()
     outcome = StringField(default="new")  # new | exact | combination | no-match | ambiguous | …
     orderIds = ListField(StringField())
+    pendingEvent = StringField()  # credit.unattributed, until the outbox has queued it
 
 
 class WalletState(Document):

@@ -263,8 +263,26 @@ class Store:
             return False
         return True
 
-    def set_credit_outcome(self, key: str, outcome: str, order_ids: list[str]) -> None:
-        WalletCredit.objects(key=key).update_one(set__outcome=outcome, set__orderIds=order_ids)
+    def set_credit_outcome(
+        self, key: str, outcome: str, order_ids: list[str], event: str | None = None
+    ) -> None:
+        WalletCredit.objects(key=key).update_one(
+            set__outcome=outcome, set__orderIds=order_ids, set__pendingEvent=event
+        )
+
+    # -- the outbox: events owed by state changes ----------------------------------
+
+    def sessions_owing_events(self, limit: int = 100) -> list[PaymentSession]:
+        return list(PaymentSession.objects(pendingEvent__ne=None).limit(limit))
+
+    def credits_owing_events(self, limit: int = 100) -> list[WalletCredit]:
+        return list(WalletCredit.objects(pendingEvent__ne=None).limit(limit))
+
+    def event_queued(self, document: PaymentSession | WalletCredit, event: str) -> None:
+        """Clear the debt, unless a newer state change has owed another event meanwhile."""
+        type(document).objects(id=document.id, pendingEvent=event).update_one(
+            set__pendingEvent=None
+        )
 
     def credits(self, outcome: str | None = None, limit: int = 100) -> list[WalletCredit]:
         query = WalletCredit.objects(outcome=outcome) if outcome else WalletCredit.objects
