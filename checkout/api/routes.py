@@ -113,6 +113,8 @@ def create_payment_session() -> Response:
     gateway = current_gateway()
     now = clock.utcnow()
     order_id = body.orderId or checkouts.new_order_id()
+    # Nonce first (401 tells nothing), then the orderId (409 keeps the nonce unspent).
+    nonces.check_nonce(gateway.store, body.nonce, now=now)
     if gateway.store.order_id_taken(order_id):
         raise ApiError(409, f"orderId {order_id!r} is already used", [_field("orderId", "taken")])
     nonces.consume_nonce(gateway.store, body.nonce, now=now)

@@ -61,8 +61,17 @@ _MONEY_SCHEMA = WithJsonSchema(
         "description": 'Rupees, at most two decimals (e.g. 1018 or "1018.50")',
     }
 )
+_MONEY_OR_ZERO_SCHEMA = WithJsonSchema(
+    {
+        "oneOf": [
+            {"type": "number", "minimum": 0, "multipleOf": 0.01},
+            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+        ],
+        "description": 'Rupees, zero or more, at most two decimals (e.g. 18 or "18.50")',
+    }
+)
 Money = Annotated[int, BeforeValidator(_positive_money), _MONEY_SCHEMA]
-MoneyOrZero = Annotated[int, BeforeValidator(_money_or_zero), _MONEY_SCHEMA]
+MoneyOrZero = Annotated[int, BeforeValidator(_money_or_zero), _MONEY_OR_ZERO_SCHEMA]
 
 
 def _no_control(value: str) -> str:
@@ -253,3 +262,252 @@ class CreatePaymentLinkBody(Schema):
                 "range", "minAmount must not be above maxAmount", {"field": "minAmount"}
             )
         return self
+
+
+# -- responses --------------------------------------------------------------------------
+# What every endpoint answers. Nothing validates outgoing data at run time: these models
+# describe the answers in /api/v1/openapi.json, and the tests check real answers against
+# them (tests/functional/test_openapi.py, tests/functional/test_schemathesis.py).
+
+
+def _json_number(value: Any) -> Any:
+    """Amounts go out as JSON numbers (Decimal once read back), never as strings."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+Rupees = Annotated[
+    Decimal,
+    BeforeValidator(_json_number),
+    WithJsonSchema({"type": "number", "description": "Rupees, at most two decimals"}),
+]
+SessionStatus = Literal["pending", "completed", "expired", "cancelled"]
+DeliveryStatus = Literal["pending", "sending", "delivered", "failed"]
+Timestamp = Annotated[AwareDatetime, Field(description="ISO 8601 UTC, e.g. 2026-11-26T10:00:00.000Z")]
+EndpointId = Annotated[StrictStr, Field(pattern=r"^we_[0-9a-f]{16}$")]
+DeliveryId = Annotated[StrictStr, Field(pattern=r"^whd_[0-9a-f]{20}$")]
+ApiKeyId = Annotated[StrictStr, Field(pattern=r"^key_[0-9a-f]{12}$")]
+EventId = Annotated[StrictStr, Field(pattern=r"^evt_[0-9a-f]{24}$")]
+
+
+class Reply(BaseModel):
+    """An answer documents every key it has: an undocumented key fails the tests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(Reply):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx of the API; some errors add context (e.g. `status` on a 409)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: Annotated[str, Field(min_length=1)]
+    details: list[ErrorDetail]
+
+
+class StoreCheck(Reply):
+    status: Literal["ok", "down"]
+    inMemory: bool | None = None
+    error: str | None = None
+
+
+class ProviderCheck(Reply):
+    status: Literal["ok", "degraded", "unknown"]
+    name: str
+    lastOkAt: Timestamp | None = None
+    lastTickAt: Timestamp | None = None
+    consecutiveFailures: int | None = None
+    lastError: str | None = None
+    lastErrorAt: Timestamp | None = None
+
+
+class HealthChecks(Reply):
+    store: StoreCheck
+    provider: ProviderCheck
+
+
+class HealthResponse(Reply):
+    status: Literal["ok", "degraded", "down"]
+    timestamp: Timestamp
+    checks: HealthChecks
+
+
+class NonceResponse(Reply):
+    nonce: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    expiresInSeconds: int
+
+
+class CreatePaymentSessionResponse(Reply):
+    success: Literal[True]
+    orderId: str
+    amount: Rupees
+    url: str
+    status: SessionStatus
+    expiresAt: Timestamp
+    upiString: str
+
+
+class PaymentStatusResponse(Reply):
+    status: SessionStatus
+
+
+class PaymentDoneResponse(Reply):
+    status: Literal["completed", "already-completed", "not-matched"]
+    diff: Rupees
+    expected: Rupees
+    sessionStatus: SessionStatus | None = Field(
+        default=None, description="Only with not-matched: the checkout's own status"
+    )
+
+
+class PaymentCancelResponse(Reply):
+    status: Literal["cancelled"]
+
+
+class UpiQrResponse(Reply):
+    upiString: str
+    qrCode: Annotated[str, Field(pattern=r"^data:image/png;base64,")]
+    upiId: str
+    payeeName: str
+    amount: Rupees
+
+
+class BalanceResponse(Reply):
+    balance: Rupees
+
+
+class OrderView(Reply):
+    orderId: str
+    productDetails: dict[str, Any]
+    deliveryDetails: dict[str, Any]
+    email: str | None
+    totalAmount: Rupees
+    amountPaid: Rupees
+    status: str
+    paymentMethod: str
+    late: bool
+    createdAt: Timestamp
+
+
+class OrderResponse(Reply):
+    success: Literal[True]
+    order: OrderView
+
+
+class SandboxCreditResponse(Reply):
+    credited: Rupees
+    balance: Rupees
+
+
+class CustomerView(Reply):
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+
+
+class CheckoutSession(Reply):
+    id: SessionId
+    orderId: str
+    amount: Rupees = Field(description="The exact amount to pay (may carry a paise suffix)")
+    requestedAmount: Rupees
+    currency: Literal["INR"]
+    status: SessionStatus
+    late: bool
+    description: str | None
+    customer: CustomerView
+    metadata: dict[str, Any]
+    returnUrl: str | None
+    cancelUrl: str | None
+    expiresAt: Timestamp
+    createdAt: Timestamp
+    completedAt: Timestamp | None
+    url: str = Field(description="The hosted pay page to send the customer to")
+    upiString: str
+
+
+class CheckoutSessionList(Reply):
+    object: Literal["list"]
+    data: list[CheckoutSession]
+    hasMore: bool
+    nextCursor: SessionId | None = Field(description="Pass as startingAfter for the next page")
+
+
+class WebhookEndpointView(Reply):
+    id: EndpointId
+    url: str
+    events: list[EventType]
+    active: bool
+    createdAt: Timestamp
+
+
+class WebhookEndpointWithSecret(WebhookEndpointView):
+    secret: str = Field(description="The signing secret, shown this once")
+
+
+class WebhookEndpointList(Reply):
+    object: Literal["list"]
+    data: list[WebhookEndpointView]
+
+
+class DeletedWebhookEndpoint(Reply):
+    id: str
+    deleted: Literal[True]
+
+
+class WebhookDeliveryView(Reply):
+    id: DeliveryId
+    eventId: EventId
+    type: EventType
+    endpointId: EndpointId
+    url: str
+    status: DeliveryStatus
+    attempts: int
+    nextAttemptAt: Timestamp | None
+    lastStatusCode: int | None
+    lastError: str | None
+    createdAt: Timestamp
+    deliveredAt: Timestamp | None
+
+
+class WebhookDeliveryList(Reply):
+    object: Literal["list"]
+    data: list[WebhookDeliveryView]
+
+
+class ApiKeyView(Reply):
+    id: ApiKeyId
+    name: str
+    mode: Literal["live", "test"]
+    prefix: str
+    createdAt: Timestamp
+    revokedAt: Timestamp | None
+    lastUsedAt: Timestamp | None
+
+
+class ApiKeyWithSecret(ApiKeyView):
+    secret: str = Field(description="The whole key (sk_live_… or sk_test_…), shown this once")
+    signingKey: str = Field(description="Verifies signed redirects and signs form posts")
+
+
+class ApiKeyList(Reply):
+    object: Literal["list"]
+    data: list[ApiKeyView]
+
+
+class RevokedApiKey(Reply):
+    id: str
+    revoked: Literal[True]
+
+
+class PaymentLinkView(Reply):
+    slug: str
+    title: str
+    amountHint: str
+    url: str
+    createdAt: Timestamp

@@ -152,8 +152,15 @@ def candidate_amounts(requested_paise: int, *, always_suffix: bool) -> list[int]
     """
     if requested_paise <= 0:
         raise ValueError("requested amount must be positive")
-    first = requested_paise + 1 if always_suffix else requested_paise
-    return list(range(first, requested_paise + MAX_SUFFIX_PAISE + 1))
+    if not always_suffix:
+        return list(range(requested_paise, requested_paise + MAX_SUFFIX_PAISE + 1))
+    # "Always" means the amount never ends in .00, even when the suffix carries into
+    # the next rupee (₹10.50 + 50 paise would otherwise be ₹11.00).
+    return [
+        amount
+        for amount in range(requested_paise + 1, requested_paise + MAX_SUFFIX_PAISE + 1)
+        if amount % 100
+    ]
 
 
 def choose_payable_amount(

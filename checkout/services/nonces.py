@@ -18,9 +18,19 @@ def issue_nonce(store: Store, *, ip: str, now: datetime, lifetime: timedelta) ->
     return value
 
 
-def consume_nonce(store: Store, value: object, *, now: datetime) -> None:
-    """Spend a nonce in one atomic update; anything but a fresh unused one is refused."""
+def _well_formed(value: object) -> str:
     if not isinstance(value, str) or not _NONCE.fullmatch(value):
         raise Unauthorized("A valid nonce is required", field="nonce")
-    if not store.consume_nonce(value, now):
+    return value
+
+
+def check_nonce(store: Store, value: object, *, now: datetime) -> None:
+    """Refuse a request without a live nonce before telling it anything else."""
+    if not store.nonce_is_live(_well_formed(value), now):
+        raise Unauthorized("Nonce is invalid, expired or already used", field="nonce")
+
+
+def consume_nonce(store: Store, value: object, *, now: datetime) -> None:
+    """Spend a nonce in one atomic update; anything but a fresh unused one is refused."""
+    if not store.consume_nonce(_well_formed(value), now):
         raise Unauthorized("Nonce is invalid, expired or already used", field="nonce")

@@ -79,12 +79,13 @@ def run_tick(
     store.finish_tick(
         owner,
         {
-            **changes,
             "lastTickAt": now,
             "nextTickAt": now + interval,
             "lastOkAt": now,
             "consecutiveFailures": 0,
         },
+        baseline=changes,
+        observed_at=now,
     )
     report = TickReport(ran=True, reason="ok", expired=expired)
     _attribute_new_credits(store, settings, now, changes.get("baselinePaise"), report)
@@ -190,6 +191,7 @@ def tick_soon(
     owner: str,
     now_fn: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> None:
     """Early tick for "I've paid": run one now if due, else wait for the running or next one.
 
@@ -197,13 +199,13 @@ def tick_soon(
     """
     now_fn = now_fn or clock.utcnow
     started = now_fn()
-    deadline = started + timedelta(seconds=settings.poll_interval_seconds + 1)
+    # Bounded by a monotonic clock: the wall clock may jump (or be frozen in tests).
+    deadline = monotonic() + settings.poll_interval_seconds + 1
     while True:
-        now = now_fn()
-        report = run_tick(store, provider, settings, owner=owner, now=now)
+        report = run_tick(store, provider, settings, owner=owner, now=now_fn())
         if report.ran or report.reason == "idle":
             return
         last = store.wallet_state().lastTickAt
-        if (last is not None and last >= started) or now >= deadline:
+        if (last is not None and last >= started) or monotonic() >= deadline:
             return
         sleep(0.2)

@@ -105,6 +105,9 @@ class Store:
     def add_nonce(self, value: str, ip: str, now: datetime, expires_at: datetime) -> None:
         Nonce(nonce=value, ip=ip, createdAt=now, expiresAt=expires_at).save(force_insert=True)
 
+    def nonce_is_live(self, value: str, now: datetime) -> bool:
+        return Nonce.objects(nonce=value, used=False, expiresAt__gt=now).first() is not None
+
     def consume_nonce(self, value: str, now: datetime) -> bool:
         with self._lock:
             updated = Nonce.objects(nonce=value, used=False, expiresAt__gt=now).update_one(
@@ -308,15 +311,33 @@ class Store:
                 new=True, set__leaseOwner=owner, set__leaseUntil=now + lease
             )
 
-    def finish_tick(self, owner: str, changes: dict[str, Any]) -> bool:
+    def finish_tick(
+        self,
+        owner: str,
+        changes: dict[str, Any],
+        baseline: dict[str, Any] | None = None,
+        observed_at: datetime | None = None,
+    ) -> bool:
+        """Release the lease with the tick's results.
+
+        The baseline it observed is written only if no one re-read the balance after
+        the tick began (a checkout opened after an idle spell does): an older balance
+        must never replace a newer one, or money that came in meanwhile would look new.
+        """
         updates = {f"set__{name}": value for name, value in changes.items()}
         with self._lock:
-            return (
+            released = (
                 WalletState.objects(id=WALLET_ID, leaseOwner=owner).update_one(
                     set__leaseUntil=None, **updates
                 )
                 == 1
             )
+            if released and baseline:
+                not_newer = Q(baselineAt=None) | Q(baselineAt__lte=observed_at)
+                WalletState.objects(Q(id=WALLET_ID) & not_newer).update_one(
+                    **{f"set__{name}": value for name, value in baseline.items()}
+                )
+        return released
 
     def update_wallet_state(self, changes: dict[str, Any]) -> None:
         self.wallet_state()

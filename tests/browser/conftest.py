@@ -315,6 +315,7 @@ class BrowserLog:
 
     entries: list[str] = field(default_factory=list)
     allowed: list[re.Pattern[str]] = field(default_factory=list)
+    checked: bool = False
 
     def allow(self, pattern: str) -> None:
         """An error this test provokes on purpose (e.g. a refused frame)."""
@@ -324,6 +325,7 @@ class BrowserLog:
         return [e for e in self.entries if not any(p.search(e) for p in self.allowed)]
 
     def assert_clean(self) -> None:
+        self.checked = True
         unexpected = self.unexpected()
         assert not unexpected, "the browser reported:\n" + "\n".join(unexpected)
 
@@ -339,9 +341,19 @@ class BrowserLog:
         self.entries.append(f"CSP violation: {report}")
 
 
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
 @pytest.fixture
-def browser_log() -> BrowserLog:
-    return BrowserLog()
+def browser_log(request: pytest.FixtureRequest) -> Iterator[BrowserLog]:
+    log = BrowserLog()
+    yield log
+    # Pages are closed by now: a test that passed must have checked its log, and
+    # nothing may have gone wrong after it did.
+    report = request.node.stash.get(CALL_REPORT, None)
+    if report is not None and report.passed:
+        assert log.checked, "a browser test must end with browser_log.assert_clean()"
+        log.assert_clean()
 
 
 @pytest.fixture
@@ -394,6 +406,8 @@ def phone_screenshot(page: Page, path: Path) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Keep a screenshot of every open page of a failed test."""
     report = yield
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report
     if report.when == "call" and report.failed:
         factory = getattr(item, "funcargs", {}).get("new_page")
         pages = getattr(factory, "pages", [])

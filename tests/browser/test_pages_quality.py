@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 
 from tests.browser.conftest import BrowserLog, LiveGateway
 
@@ -132,3 +132,27 @@ def test_the_browser_log_catches_csp_violations_and_script_errors(
     assert "console error: Executing inline script violates" in text or (
         "console error: Refused to execute inline script" in text
     ), text
+    browser_log.entries.clear()  # provoked on purpose
+    browser_log.assert_clean()
+
+
+PAGE_BUDGET_BYTES = 80 * 1024
+
+
+def test_pay_page_with_its_css_js_and_qr_stays_under_80_kb(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    created = live.create_checkout(amount=93)
+    finished: list[Request] = []
+    page.on("requestfinished", lambda request: finished.append(request))
+    page.goto(created["url"])
+    page.wait_for_load_state("networkidle")  # css, js, favicon; the 2 s poll leaves gaps
+
+    loaded = {urlsplit(r.url).path: r.sizes() for r in finished if r.url.startswith(live.url)}
+    path = urlsplit(created["url"]).path
+    for needed in (path, "/static/css/app.css", "/static/js/htmx.min.js", "/static/js/pay.js"):
+        assert needed in loaded, sorted(loaded)
+    transferred = sum(s["responseHeadersSize"] + s["responseBodySize"] for s in loaded.values())
+    assert transferred < PAGE_BUDGET_BYTES, {p: s["responseBodySize"] for p, s in loaded.items()}
+    print(f"pay page transferred {transferred} bytes: {sorted(loaded)}")
+    browser_log.assert_clean()

@@ -328,6 +328,13 @@ def test_reused_order_id_is_409_and_keeps_the_nonce(client: FlaskClient, gateway
     assert client.post(CREATE, json=seed_body(nonce, orderId="ORD-OTHER")).status_code == 200
 
 
+def test_a_taken_order_id_is_not_revealed_without_a_live_nonce(client: FlaskClient) -> None:
+    """Without a nonce the answer is 401 whether or not the orderId exists."""
+    create_ok(client)
+    assert_error(client.post(CREATE, json=seed_body(None)), 401, "nonce")
+    assert_error(client.post(CREATE, json=seed_body("f" * 64)), 401, "nonce")
+
+
 # -- other endpoints ----------------------------------------------------------------------
 
 

@@ -273,6 +273,28 @@ def test_finish_tick_only_by_the_owner(store: Store) -> None:
     assert (state.leaseUntil, state.baselinePaise) == (None, 5)
 
 
+def test_finish_tick_never_writes_an_older_baseline_over_a_newer_one(store: Store) -> None:
+    """A checkout re-read the balance (after an idle spell) while a tick was in flight."""
+    assert store.claim_tick("a", T0, LEASE) is not None
+    reread = T0 + timedelta(seconds=1)
+    store.update_wallet_state({"baselinePaise": 900, "baselineAt": reread})
+    assert store.finish_tick(
+        "a",
+        {"lastTickAt": T0},
+        baseline={"baselinePaise": 500, "baselineAt": T0},
+        observed_at=T0,
+    )
+    state = store.wallet_state()
+    assert (state.baselinePaise, state.baselineAt, state.leaseUntil) == (900, reread, None)
+    # With no newer re-read, the tick's observation is the baseline.
+    assert store.claim_tick("a", T0 + timedelta(seconds=5), LEASE) is not None
+    later = T0 + timedelta(seconds=5)
+    store.finish_tick(
+        "a", {}, baseline={"baselinePaise": 1000, "baselineAt": later}, observed_at=later
+    )
+    assert store.wallet_state().baselinePaise == 1000
+
+
 def test_mark_baseline_stale_spares_a_newer_baseline(store: Store) -> None:
     store.update_wallet_state(
         {"baselinePaise": 100, "baselineAt": T0 + timedelta(seconds=10), "baselineStale": False}

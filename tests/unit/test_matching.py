@@ -310,6 +310,14 @@ def test_candidate_amounts_always_suffix() -> None:
     assert all(amount % 100 for amount in amounts)
 
 
+def test_always_suffix_never_lands_on_a_whole_rupee() -> None:
+    """₹10.50 with up to 99 paise added crosses ₹11.00, which "always" must skip."""
+    amounts = candidate_amounts(1050, always_suffix=True)
+    assert 1100 not in amounts
+    assert amounts[0] == 1051 and amounts[-1] == 1149
+    assert len(amounts) == 98
+
+
 @pytest.mark.parametrize("requested", [0, -1])
 def test_candidate_amounts_need_a_positive_request(requested: int) -> None:
     with pytest.raises(ValueError):
