@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import click
 import requests
 from flask import Flask
+from flask.cli import AppGroup
 
 from checkout import clock
 from checkout.config import Settings
@@ -206,10 +207,12 @@ def register_commands(app: Flask) -> None:
         except KeyboardInterrupt:
             gateway.stop_background()
 
-    sandbox_group = click.Group("sandbox", help="Pretend payments into the sandbox wallet.")
-    links_group = click.Group("links", help="Payment links: a page per product or donation.")
-    keys_group = click.Group("keys", help="API keys (shown once, stored hashed).")
-    webhooks_group = click.Group("webhooks", help="Webhook endpoints that receive events.")
+    # AppGroup: every subcommand runs inside the app context, however the CLI is invoked
+    # (the `flask` command pushes one itself; app.test_cli_runner() and app.cli do not).
+    sandbox_group = AppGroup("sandbox", help="Pretend payments into the sandbox wallet.")
+    links_group = AppGroup("links", help="Payment links: a page per product or donation.")
+    keys_group = AppGroup("keys", help="API keys (shown once, stored hashed).")
+    webhooks_group = AppGroup("webhooks", help="Webhook endpoints that receive events.")
     for group in (sandbox_group, links_group, keys_group, webhooks_group):
         app.cli.add_command(group)
 

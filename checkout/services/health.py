@@ -5,15 +5,11 @@ Health never calls the wallet itself: an idle gateway makes no wallet calls.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from checkout.providers.base import WalletProvider
+from checkout.services.views import iso
 from checkout.storage.store import Store
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def health_report(store: Store, provider: WalletProvider) -> tuple[int, dict[str, Any]]:
@@ -30,10 +26,10 @@ def health_report(store: Store, provider: WalletProvider) -> tuple[int, dict[str
     checks["provider"] = {
         "status": "degraded" if failing else "ok",
         "name": provider.name,
-        "lastOkAt": _iso(state.lastOkAt),
-        "lastTickAt": _iso(state.lastTickAt),
+        "lastOkAt": iso(state.lastOkAt),
+        "lastTickAt": iso(state.lastTickAt),
         "consecutiveFailures": state.consecutiveFailures or 0,
         "lastError": state.lastErrorReason if failing else None,
-        "lastErrorAt": _iso(state.lastErrorAt) if failing else None,
+        "lastErrorAt": iso(state.lastErrorAt) if failing else None,
     }
     return 200, {"status": "degraded" if failing else "ok", "checks": checks}

@@ -66,6 +66,7 @@ class Store:
                 host="mongodb://localhost",
                 mongo_client_class=mongomock.MongoClient,
                 tz_aware=True,
+                uuidRepresentation="standard",
             )
         else:
             connect(
@@ -73,6 +74,7 @@ class Store:
                 alias=ALIAS,
                 host=uri,
                 tz_aware=True,
+                uuidRepresentation="standard",
                 serverSelectionTimeoutMS=5000,
                 connectTimeoutMS=5000,
             )
