@@ -203,6 +203,15 @@ def simulate(token: str) -> Response:
 # -- payment links ----------------------------------------------------------------------
 
 
+def _link_context(link: Any, form: LinkCheckoutForm) -> dict[str, Any]:
+    return {
+        "link": link,
+        "form": form,
+        "amount_hint": links.amount_hint(link),
+        "settings": current_gateway().settings,
+    }
+
+
 def _link_form(link: Any) -> LinkCheckoutForm:
     return LinkCheckoutForm(
         max_paise=link.maxPaise or current_gateway().settings.max_amount_paise,
@@ -215,9 +224,7 @@ def link_page(slug: str) -> str:
     link = link_by_slug(slug)
     if link is None:
         abort(404)
-    return render_template(
-        "pay/link.html", link=link, form=_link_form(link), amount_hint=links.amount_hint(link)
-    )
+    return render_template("pay/link.html", **_link_context(link, _link_form(link)))
 
 
 @bp.post("/l/<slug>")
@@ -259,7 +266,7 @@ def link_checkout(slug: str) -> Response | tuple[str, int]:
 
 def _link_form_again(link: Any, form: LinkCheckoutForm) -> tuple[str, int]:
     template = "pay/partials/link_form.html" if is_htmx() else "pay/link.html"
-    html = render_template(template, link=link, form=form, amount_hint=links.amount_hint(link))
+    html = render_template(template, **_link_context(link, form))
     return html, 200 if is_htmx() else 422
 
 
