@@ -76,19 +76,23 @@ def run_tick(
             },
         )
         return TickReport(ran=True, reason="provider-error", expired=expired, error=exc.reason)
-    store.finish_tick(
-        owner,
-        {
-            "lastTickAt": now,
-            "nextTickAt": now + interval,
-            "lastOkAt": now,
-            "consecutiveFailures": 0,
-        },
-        baseline=changes,
-        observed_at=now,
-    )
     report = TickReport(ran=True, reason="ok", expired=expired)
-    _attribute_new_credits(store, settings, now, changes.get("baselinePaise"), report)
+    try:
+        # Attribute while still holding the lease: whoever waits for this tick
+        # ("I've paid") sees its results as soon as it sees the tick as finished.
+        _attribute_new_credits(store, settings, now, changes.get("baselinePaise"), report)
+    finally:
+        store.finish_tick(
+            owner,
+            {
+                "lastTickAt": now,
+                "nextTickAt": now + interval,
+                "lastOkAt": now,
+                "consecutiveFailures": 0,
+            },
+            baseline=changes,
+            observed_at=now,
+        )
     return report
 
 

@@ -37,11 +37,19 @@
     var scope = root && root.querySelector ? root : document;
     var el = scope.matches && scope.matches("[data-terminal]") ? scope : scope.querySelector("[data-terminal]");
     if (!el) { return; }
-    var origins = [];
-    try { origins = JSON.parse(document.body.dataset.parentOrigins || "[]"); } catch (e) { origins = []; }
+    var allowed = [];
+    try { allowed = JSON.parse(document.body.dataset.parentOrigins || "[]"); } catch (e) { allowed = []; }
     var message = { type: "upi-checkout", orderId: el.dataset.orderId, status: el.dataset.status };
-    /* An explicit target origin for each allowed merchant: a page from any other origin gets nothing. */
-    origins.forEach(function (origin) { window.parent.postMessage(message, origin); });
+    /* Always an explicit target origin: the parent's own when the browser tells it (and it is
+       allowed), else each allowed merchant; a page from any other origin gets nothing. */
+    var parentOrigin = null;
+    if (window.location.ancestorOrigins && window.location.ancestorOrigins.length) {
+      parentOrigin = window.location.ancestorOrigins[0];
+    } else if (document.referrer) {
+      try { parentOrigin = new URL(document.referrer).origin; } catch (e) { parentOrigin = null; }
+    }
+    var targets = allowed.indexOf(parentOrigin) >= 0 ? [parentOrigin] : allowed;
+    targets.forEach(function (origin) { window.parent.postMessage(message, origin); });
     told = true;
   }
 
