@@ -145,6 +145,7 @@ def create_payment_session() -> Response:
             "status": session.status,
             "expiresAt": iso(session.expiresAt),
             "upiString": upi_uri_for(session),
+            "qrCode": qr_png_data_uri(upi_uri_for(session)),
         }
     )
 
