@@ -24,6 +24,7 @@ from checkout.services import idempotency
 REF = "#/components/schemas/{model}"
 API_VERSION = "1.0.0"
 
+ANSWERS = {200: "OK", 201: "Created", 503: "The store is down (`status` is `down`)"}
 # What each error status means, unless an operation says more precisely.
 ERRORS: dict[int, str] = {
     400: "The request is invalid; `details` names each field to fix",
@@ -228,8 +229,7 @@ OPERATIONS: tuple[Operation, ...] = (
         idempotent=True,
         notes={
             400: "The Idempotency-Key is malformed",
-            409: "The session is already completed or expired, or the Idempotency-Key "
-            "conflicts",
+            409: "The session is already completed or expired, or the Idempotency-Key conflicts",
         },
     ),
     # -- merchant API: webhooks ---------------------------------------------------------
@@ -365,11 +365,24 @@ def _add_component(components: dict[str, Any], name: str, schema: dict[str, Any]
     components[name] = schema
 
 
-def _model_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
+def _untitled(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop pydantic's generated property titles ("Orderid"); the names say it better."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    return schema
+
+
+def model_schemas(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """The model's JSON schema and its nested models', by component name."""
     schema = model.model_json_schema(ref_template=REF)
-    for name, definition in schema.pop("$defs", {}).items():
-        _add_component(components, name, definition)
-    _add_component(components, model.__name__, schema)
+    found = {name: _untitled(d) for name, d in schema.pop("$defs", {}).items()}
+    found[model.__name__] = _untitled(schema)
+    return found
+
+
+def _model_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
+    for name, schema in model_schemas(model).items():
+        _add_component(components, name, schema)
     return {"$ref": REF.format(model=model.__name__)}
 
 
@@ -416,8 +429,8 @@ def _idempotency_header() -> dict[str, Any]:
         "name": "Idempotency-Key",
         "in": "header",
         "required": False,
-        "description": "Retry safely: the same key and body answer the first answer again "
-        "(with `Idempotent-Replayed: true`); another body gets 409. Kept 24 hours.",
+        "description": "Retry safely: the same key with the same body gets the first answer "
+        "again (with `Idempotent-Replayed: true`); with another body, 409. Kept 24 hours.",
         # The exact rule the service checks.
         "schema": {"type": "string", "pattern": f"^{idempotency._KEY.pattern}$"},
     }
@@ -443,8 +456,10 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
 
     responses: dict[str, Any] = {}
     for status, model in op.answers.items():
-        label = "Created" if status == 201 else "OK" if status == 200 else "Unavailable"
-        responses[str(status)] = {"description": label, "content": _json(_model_ref(model, components))}
+        responses[str(status)] = {
+            "description": ANSWERS[status],
+            "content": _json(_model_ref(model, components)),
+        }
     error_ref = _model_ref(s.ErrorBody, components)
     for status in sorted(op.errors):
         response: dict[str, Any] = {

@@ -30,7 +30,7 @@ from pydantic_core import PydanticCustomError
 from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
-_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[A-Za-z]{2,24}$")
+_EMAIL = re.compile(r"""^[^@\s<>"']{1,64}@[^@\s<>"']{1,190}\.[A-Za-z]{2,24}$""")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_DEPTH = 4
 MAX_KEYS = 50
@@ -52,11 +52,13 @@ def _money_or_zero(value: Any, info: ValidationInfo) -> int:
     return _money(value, info, allow_zero=True)
 
 
+# Decimal text above zero: digits with a non-zero one, or 0.x / 0.0x.
+_POSITIVE_RUPEES_TEXT = r"^([0-9]*[1-9][0-9]*(\.[0-9]{1,2})?|[0-9]+\.([1-9][0-9]?|0[1-9]))$"
 _MONEY_SCHEMA = WithJsonSchema(
     {
         "oneOf": [
             {"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.01},
-            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+            {"type": "string", "pattern": _POSITIVE_RUPEES_TEXT},
         ],
         "description": 'Rupees, at most two decimals (e.g. 1018 or "1018.50")',
     }
@@ -132,12 +134,36 @@ def _top_document(value: Any) -> dict[str, Any]:
 Document = Annotated[
     dict[str, Any],
     BeforeValidator(_top_document),
-    WithJsonSchema({"type": "object", "additionalProperties": True}),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "additionalProperties": True,
+            "maxProperties": MAX_KEYS,
+            "propertyNames": {"minLength": 1, "pattern": r"^[^$.][^.]*$"},
+            "description": f"Free-form JSON: keys must not start with $ or contain a dot; "
+            f"at most {MAX_KEYS} keys or items per level, nested {MAX_DEPTH} levels deep",
+        }
+    ),
 ]
+# Schema-only hints (json_schema_extra): the AfterValidators decide; the patterns tell
+# clients and fuzzers what they accept.
+_NO_CONTROL_SCHEMA: dict[str, Any] = {"pattern": r"^[^\x00-\x1f\x7f]*$"}
 OrderId = Annotated[StrictStr, Field(pattern=ORDER_ID_PATTERN)]
-Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
-ShortText = Annotated[StrictStr, Field(max_length=200), AfterValidator(_no_control)]
-Url = Annotated[StrictStr, Field(max_length=2048), AfterValidator(_http_url)]
+Email = Annotated[
+    StrictStr,
+    Field(max_length=254, json_schema_extra={"pattern": _EMAIL.pattern}),
+    AfterValidator(_email),
+]
+ShortText = Annotated[
+    StrictStr,
+    Field(max_length=200, json_schema_extra=_NO_CONTROL_SCHEMA),
+    AfterValidator(_no_control),
+]
+Url = Annotated[
+    StrictStr,
+    Field(max_length=2048, json_schema_extra={"pattern": r"^https?://[^\s/]+"}),
+    AfterValidator(_http_url),
+]
 
 
 class Schema(BaseModel):
@@ -178,7 +204,14 @@ class OrderRefBody(Schema):
 
 class UpiQrQuery(Schema):
     amount: Money
-    note: Annotated[StrictStr, Field(max_length=80), AfterValidator(_no_control)] | None = None
+    note: (
+        Annotated[
+            StrictStr,
+            Field(max_length=80, json_schema_extra=_NO_CONTROL_SCHEMA),
+            AfterValidator(_no_control),
+        ]
+        | None
+    ) = None
 
 
 class SandboxCreditBody(Schema):
@@ -237,11 +270,19 @@ class ListWebhookDeliveriesQuery(Schema):
 
 
 class CreateApiKeyBody(Schema):
-    name: Annotated[StrictStr, Field(min_length=1, max_length=100), AfterValidator(_no_control)]
+    name: Annotated[
+        StrictStr,
+        Field(min_length=1, max_length=100, json_schema_extra=_NO_CONTROL_SCHEMA),
+        AfterValidator(_no_control),
+    ]
 
 
 class CreatePaymentLinkBody(Schema):
-    title: Annotated[StrictStr, Field(min_length=1, max_length=120), AfterValidator(_no_control)]
+    title: Annotated[
+        StrictStr,
+        Field(min_length=1, max_length=120, json_schema_extra=_NO_CONTROL_SCHEMA),
+        AfterValidator(_no_control),
+    ]
     amount: Money | None = None
     minAmount: Money | None = None
     maxAmount: Money | None = None
@@ -284,7 +325,9 @@ Rupees = Annotated[
 ]
 SessionStatus = Literal["pending", "completed", "expired", "cancelled"]
 DeliveryStatus = Literal["pending", "sending", "delivered", "failed"]
-Timestamp = Annotated[AwareDatetime, Field(description="ISO 8601 UTC, e.g. 2026-11-26T10:00:00.000Z")]
+Timestamp = Annotated[
+    AwareDatetime, Field(description="ISO 8601 UTC, e.g. 2026-11-26T10:00:00.000Z")
+]
 EndpointId = Annotated[StrictStr, Field(pattern=r"^we_[0-9a-f]{16}$")]
 DeliveryId = Annotated[StrictStr, Field(pattern=r"^whd_[0-9a-f]{20}$")]
 ApiKeyId = Annotated[StrictStr, Field(pattern=r"^key_[0-9a-f]{12}$")]
@@ -351,6 +394,7 @@ class CreatePaymentSessionResponse(Reply):
     status: SessionStatus
     expiresAt: Timestamp
     upiString: str
+    qrCode: Annotated[str, Field(pattern=r"^data:image/png;base64,")]
 
 
 class PaymentStatusResponse(Reply):

@@ -1,0 +1,473 @@
+"""The OpenAPI document and the docs page: built from the models, true to the real answers.
+
+Real answers from the Flask test client are checked twice: against the response
+model (`Model.model_validate`) and against the schema the document publishes for
+that status code, so neither the models nor the document can drift from the code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema_rs
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pydantic import BaseModel
+from werkzeug.test import TestResponse
+
+from checkout.api import schemas as s
+from checkout.api.openapi import (
+    OPERATIONS,
+    REF,
+    UNDOCUMENTED_ENDPOINTS,
+    Operation,
+    model_schemas,
+    openapi_document,
+)
+from checkout.config import Settings
+from checkout.gateway import Gateway
+from checkout.services import webhooks
+from tests.conftest import AUTH, Clock
+from tests.functional.conftest import seed_body
+
+ROOT = Path(__file__).resolve().parents[2]
+VENDOR = ROOT / "static" / "vendor"
+CHROMIUM = Path("/usr/bin/chromium")
+
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (
+    s.CreatePaymentSessionBody,
+    s.OrderRefBody,
+    s.UpiQrQuery,
+    s.SandboxCreditBody,
+    s.CreateCheckoutSessionBody,
+    s.ListCheckoutSessionsQuery,
+    s.CreateWebhookEndpointBody,
+    s.ListWebhookDeliveriesQuery,
+    s.CreateApiKeyBody,
+    s.CreatePaymentLinkBody,
+)
+# A value of the right shape for each path parameter.
+PATH_SAMPLES = {
+    "orderId": "ORD-NOPE",
+    "id": "cs_" + "0" * 24,
+    "endpointId": "we_" + "0" * 16,
+    "deliveryId": "whd_" + "0" * 20,
+    "keyId": "key_" + "0" * 12,
+}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Webhook URLs on loopback, and no DNS lookups for them; room for several creates.
+    return settings.with_overrides(webhook_allow_private=True, rate_limit_max_requests=50)
+
+
+# -- the contract: what the document says about one answer --------------------------------
+
+
+def _path_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts) + "$")
+
+
+ROUTES = [(_path_regex(op.path), op) for op in OPERATIONS]
+
+
+def operation_for(method: str, path: str) -> Operation:
+    found = [op for regex, op in ROUTES if op.method == method and regex.match(path)]
+    assert len(found) == 1, (method, path, found)
+    return found[0]
+
+
+def concrete_path(op: Operation) -> str:
+    return re.sub(r"\{([^}]+)\}", lambda m: PATH_SAMPLES[m.group(1)], op.path)
+
+
+class Contract:
+    """Checks each answer against its model and the published schema; remembers what it saw."""
+
+    def __init__(self) -> None:
+        self.document = openapi_document()
+        self.seen: set[tuple[str, int]] = set()
+
+    def check(self, response: TestResponse, method: str, url: str) -> Any:
+        op = operation_for(method, urlsplit(url).path)
+        status = response.status_code
+        text = response.get_data(as_text=True)
+        documented = self.document["paths"][op.path][op.method]["responses"]
+        assert str(status) in documented, f"{method.upper()} {url}: {status} undocumented: {text}"
+        assert response.mimetype == "application/json", text
+        body = json.loads(text)
+        model = op.answers.get(status, s.ErrorBody)
+        model.model_validate(body)
+        schema = documented[str(status)]["content"]["application/json"]["schema"]
+        validator = jsonschema_rs.Draft202012Validator(
+            {**schema, "components": self.document["components"]}
+        )
+        errors = [error.message for error in validator.iter_errors(body)]
+        assert not errors, (method, url, status, errors, body)
+        self.seen.add((op.endpoint, status))
+        return body
+
+
+class Api:
+    """The Flask test client, with every answer checked against the contract."""
+
+    def __init__(self, client: FlaskClient, contract: Contract) -> None:
+        self.client = client
+        self.contract = contract
+
+    def call(self, method: str, url: str, status: int, **kwargs: Any) -> Any:
+        response = self.client.open(url, method=method.upper(), **kwargs)
+        assert response.status_code == status, (method, url, response.get_data(as_text=True))
+        return self.contract.check(response, method, url)
+
+    def get(self, url: str, status: int = 200, **kwargs: Any) -> Any:
+        return self.call("get", url, status, **kwargs)
+
+    def post(self, url: str, status: int = 200, **kwargs: Any) -> Any:
+        return self.call("post", url, status, **kwargs)
+
+    def delete(self, url: str, status: int = 200, **kwargs: Any) -> Any:
+        return self.call("delete", url, status, **kwargs)
+
+
+@pytest.fixture
+def api(client: FlaskClient) -> Api:
+    return Api(client, Contract())
+
+
+# -- the document -------------------------------------------------------------------------
+
+
+def test_the_served_document_is_valid_openapi_31(client: FlaskClient) -> None:
+    # schemathesis ships the OpenAPI 3.1 meta-schema and a validator for it.
+    from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
+
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    served = json.loads(response.get_data(as_text=True))
+    assert served == json.loads(json.dumps(openapi_document()))
+    assert served["openapi"] == "3.1.0"
+    OPENAPI_31_VALIDATOR.validate(served)
+    for name, schema in served["components"]["schemas"].items():
+        assert jsonschema_rs.meta.is_valid(schema), name
+
+
+def _as_parameter(prop: dict[str, Any]) -> dict[str, Any]:
+    """A model property as a query parameter: no description, no null (omit it instead)."""
+    prop = {k: v for k, v in prop.items() if k != "description"}
+    if prop.get("default", ...) is None:
+        del prop["default"]
+    branches = prop.pop("anyOf", None)
+    if branches is not None:
+        kept = [b for b in branches if b != {"type": "null"}]
+        prop = {**kept[0], **prop} if len(kept) == 1 else {**prop, "anyOf": kept}
+    return prop
+
+
+def test_request_schemas_are_the_validating_models_own() -> None:
+    document = openapi_document()
+    components = document["components"]["schemas"]
+    bodies = {op.body for op in OPERATIONS if op.body}
+    queries = {op.query for op in OPERATIONS if op.query}
+    assert bodies | queries == set(REQUEST_MODELS)
+    for model in bodies:
+        for name, schema in model_schemas(model).items():
+            assert components[name] == schema, name
+    for op in OPERATIONS:
+        entry = document["paths"][op.path][op.method]
+        if op.body is not None:
+            ref = entry["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == REF.format(model=op.body.__name__)
+            assert set(components[op.body.__name__]["properties"]) == set(op.body.model_fields)
+        if op.query is not None:
+            properties = model_schemas(op.query)[op.query.__name__]["properties"]
+            query = {p["name"]: p for p in entry["parameters"] if p["in"] == "query"}
+            assert set(query) == set(op.query.model_fields) == set(properties)
+            for name, field in op.query.model_fields.items():
+                assert query[name]["required"] == field.is_required()
+                assert query[name]["schema"] == _as_parameter(properties[name]), name
+
+
+def test_money_is_a_number_or_numeric_text_in_and_a_number_out() -> None:
+    components = openapi_document()["components"]["schemas"]
+    amount = components["CreateCheckoutSessionBody"]["properties"]["amount"]
+    assert {branch["type"] for branch in amount["oneOf"]} == {"number", "string"}
+    assert components["CheckoutSession"]["properties"]["amount"]["type"] == "number"
+    assert components["UpiQrResponse"]["properties"]["amount"]["type"] == "number"
+
+
+def test_every_api_route_is_documented_and_every_operation_exists(app: Flask) -> None:
+    document = openapi_document()
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api."):
+            continue
+        name = rule.endpoint.removeprefix("api.")
+        if name in UNDOCUMENTED_ENDPOINTS:
+            continue
+        shape = re.sub(r"<[^>]+>", "{}", rule.rule)
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            routes.add((method.lower(), shape, name))
+    documented = {
+        (op.method, re.sub(r"\{[^}]+\}", "{}", op.path), op.endpoint) for op in OPERATIONS
+    }
+    assert routes == documented
+    for op in OPERATIONS:
+        assert document["paths"][op.path][op.method]["operationId"] == op.endpoint
+
+
+def test_bearer_auth_covers_exactly_the_merchant_endpoints(api: Api) -> None:
+    document = openapi_document()
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": document["components"]["securitySchemes"]["bearerAuth"]["description"],
+    }
+    for op in OPERATIONS:
+        merchant = op.path.startswith(("/api/v1/", "/api/balance", "/api/order/"))
+        assert op.secured == merchant, op.path
+        security = document["paths"][op.path][op.method]["security"]
+        assert security == ([{"bearerAuth": []}] if merchant else [])
+        if op.secured:
+            api.call(op.method, concrete_path(op), 401, json={})
+
+
+# -- real answers against their models and the document ----------------------------------
+
+
+def test_every_answer_matches_its_model_and_the_document(
+    api: Api, gateway: Gateway, clock: Clock
+) -> None:
+    poll = gateway.settings.poll_interval_seconds
+
+    def pay(order_id: str) -> None:
+        api.post("/api/sandbox/credit", json={"orderId": order_id})
+        clock.advance(seconds=poll)
+        assert gateway.ticker.tick().ran
+
+    # The seed's walk-through.
+    assert api.get("/health")["status"] == "ok"
+    nonce = api.get("/api/nonce")["nonce"]
+    created = api.post("/api/create-payment-session", json=seed_body(nonce))
+    assert created["amount"] == 1018
+    api.post("/api/create-payment-session", 409, json=seed_body(api.get("/api/nonce")["nonce"]))
+    api.post("/api/create-payment-session", 401, json=seed_body("0" * 64, orderId="ORD-2"))
+    api.post("/api/create-payment-session", 400, data="basePrice=1")
+    assert api.get("/api/payment-status/ORD-12345")["status"] == "pending"
+    api.get("/api/payment-status/ORD-NOPE", 404)
+    api.get("/api/upi-qr?amount=100.5&note=Test")
+    api.get("/api/upi-qr?amount=0", 400)
+    assert api.post("/api/payment-done", json={"orderId": "ORD-12345"})["status"] == "not-matched"
+    api.post("/api/payment-done", 404, json={"orderId": "ORD-NOPE"})
+    api.post("/api/sandbox/credit", 400, json={})
+    pay("ORD-12345")
+    done = api.post("/api/payment-done", json={"orderId": "ORD-12345"})
+    assert done["status"] == "already-completed"
+    api.post("/api/sandbox/credit", 409, json={"orderId": "ORD-12345"})
+    refused = api.post("/api/payment-cancel", 409, json={"orderId": "ORD-12345"})
+    assert refused["status"] == "completed"  # the extra context a 409 may carry
+    assert api.get("/api/order/ORD-12345", headers=AUTH)["order"]["totalAmount"] == 1018
+    api.get("/api/order/ORD-NOPE", 404, headers=AUTH)
+    api.get("/api/balance", headers=AUTH)
+    api.post(
+        "/api/create-payment-session",
+        json=seed_body(api.get("/api/nonce")["nonce"], orderId="ORD-2"),
+    )
+    assert api.post("/api/payment-cancel", json={"orderId": "ORD-2"})["status"] == "cancelled"
+
+    # Merchant API: webhooks and checkout sessions.
+    hook = api.post(
+        "/api/v1/webhook-endpoints", 201, json={"url": "http://127.0.0.1:9/hook"}, headers=AUTH
+    )
+    assert hook["secret"]
+    api.post("/api/v1/webhook-endpoints", 400, json={"url": "ftp://x"}, headers=AUTH)
+    assert api.get("/api/v1/webhook-endpoints", headers=AUTH)["data"][0]["id"] == hook["id"]
+
+    body = {
+        "amount": 499,
+        "description": "Blue mug",
+        "customer": {"email": "asha@example.com", "name": "Asha", "phone": "+91 98765 43210"},
+        "metadata": {"cart": ["mug"], "note": {"gift": True}},
+        "returnUrl": "https://shop.test/done",
+        "cancelUrl": "https://shop.test/cart",
+    }
+    keyed = {**AUTH, "Idempotency-Key": "order-1"}
+    first = api.post("/api/v1/checkout-sessions", 201, json=body, headers=keyed)
+    replayed = api.post("/api/v1/checkout-sessions", 201, json=body, headers=keyed)
+    assert replayed["id"] == first["id"]
+    api.post("/api/v1/checkout-sessions", 409, json={**body, "amount": 5}, headers=keyed)
+    api.post("/api/v1/checkout-sessions", 400, json={"amount": "abc"}, headers=AUTH)
+    second = api.post("/api/v1/checkout-sessions", 201, json={"amount": "250.50"}, headers=AUTH)
+    assert api.get(f"/api/v1/checkout-sessions/{first['id']}", headers=AUTH)["id"] == first["id"]
+    api.get(f"/api/v1/checkout-sessions/{PATH_SAMPLES['id']}", 404, headers=AUTH)
+    page = api.get("/api/v1/checkout-sessions?limit=1", headers=AUTH)
+    assert page["hasMore"] and page["nextCursor"]
+    api.get(f"/api/v1/checkout-sessions?startingAfter={page['nextCursor']}", headers=AUTH)
+    api.get(f"/api/v1/checkout-sessions?startingAfter={PATH_SAMPLES['id']}", 404, headers=AUTH)
+    api.get("/api/v1/checkout-sessions?limit=0", 400, headers=AUTH)
+
+    pay(second["orderId"])
+    webhooks.publish_owed_events(gateway.store, gateway.merchant, now=clock.current)
+    api.post(f"/api/v1/checkout-sessions/{second['id']}/cancel", 409, headers=AUTH)
+    cancelled = api.post(f"/api/v1/checkout-sessions/{first['id']}/cancel", headers=AUTH)
+    assert cancelled["status"] == "cancelled"
+    completed = api.get(f"/api/v1/checkout-sessions/{second['id']}", headers=AUTH)
+    assert completed["status"] == "completed" and completed["completedAt"]
+
+    deliveries = api.get("/api/v1/webhook-deliveries", headers=AUTH)["data"]
+    assert deliveries, "the completed checkout queued a delivery"
+    api.get("/api/v1/webhook-deliveries?status=bogus", 400, headers=AUTH)
+    api.post(f"/api/v1/webhook-deliveries/{deliveries[0]['id']}/retry", headers=AUTH)
+    api.post(f"/api/v1/webhook-deliveries/{PATH_SAMPLES['deliveryId']}/retry", 404, headers=AUTH)
+    api.delete(f"/api/v1/webhook-endpoints/{hook['id']}", headers=AUTH)
+    api.delete(f"/api/v1/webhook-endpoints/{hook['id']}", 404, headers=AUTH)
+
+    # API keys and payment links.
+    key = api.post("/api/v1/api-keys", 201, json={"name": "shop"}, headers=AUTH)
+    api.post("/api/v1/api-keys", 400, json={"name": ""}, headers=AUTH)
+    assert [k["id"] for k in api.get("/api/v1/api-keys", headers=AUTH)["data"]] == [key["id"]]
+    as_key = {"Authorization": f"Bearer {key['secret']}"}
+    api.get("/api/v1/api-keys", 403, headers=as_key)
+    api.delete(f"/api/v1/api-keys/{key['id']}", headers=AUTH)
+    api.delete(f"/api/v1/api-keys/{key['id']}", 404, headers=AUTH)
+    api.get("/api/v1/webhook-endpoints", 401, headers=as_key)
+    link = {"title": "Blue mug", "amount": 499, "slug": "blue-mug"}
+    api.post("/api/v1/payment-links", 201, json=link, headers=AUTH)
+    api.post("/api/v1/payment-links", 409, json=link, headers=AUTH)
+    api.post("/api/v1/payment-links", 400, json={"title": "No amount"}, headers=AUTH)
+    ranged = {"title": "Donate", "minAmount": 10, "maxAmount": "500.50"}
+    api.post("/api/v1/payment-links", 201, json=ranged, headers=AUTH)
+
+    api.post("/api/sandbox/credit", json={"amount": "5.25"})  # a stray credit, any amount
+
+    # Every success answer of every operation was seen and checked.
+    wanted = {(op.endpoint, status) for op in OPERATIONS for status in op.answers if status < 500}
+    assert wanted - api.contract.seen == set()
+
+
+def test_limits_and_refusals_answer_the_error_model(api: Api) -> None:
+    big = json.dumps({"amount": 1, "metadata": {"x": "y" * 70_000}})
+    api.post(
+        "/api/v1/checkout-sessions", 413, data=big, content_type="application/json", headers=AUTH
+    )
+    api.get("/api/nonce", 403, headers={"Origin": "https://evil.test"})
+    for _ in range(120):  # the GENEROUS per-route limit
+        api.client.get("/api/nonce")
+    api.get("/api/nonce", 429)
+    api.get("/api/v1/checkout-sessions", 401, headers={"Authorization": "Bearer nope"})
+
+
+# -- the docs page ------------------------------------------------------------------------
+
+
+def _vendored_hashes() -> dict[str, str]:
+    text = (VENDOR / "VENDORED.md").read_text()
+    return dict(
+        (path, digest) for digest, path in re.findall(r"`([0-9a-f]{64})`\s*\|\s*`([^`]+)`", text)
+    )
+
+
+def test_vendored_files_match_their_recorded_sha256() -> None:
+    recorded = _vendored_hashes()
+    assert recorded, "static/vendor/VENDORED.md lists sha256 | path rows"
+    for path, digest in recorded.items():
+        data = (VENDOR / path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == digest, path
+
+
+def test_docs_page_loads_only_our_own_nonced_assets(client: FlaskClient) -> None:
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    policy = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"script-src 'self' 'nonce-([^']+)'", policy)
+    assert nonce, policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    scripts = re.findall(r"<script\b([^>]*)>", page)
+    assert scripts and all(f'nonce="{nonce.group(1)}"' in attrs for attrs in scripts)
+    assert not re.search(r"<script\b[^>]*>\s*[^<\s]", page), "no inline script"
+    assert not re.search(r"\son[a-z]+=|\sstyle=", page), "no inline handlers or styles"
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert not [a for a in assets if urlsplit(a).netloc], "no third-party asset"
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in assets
+
+
+@pytest.fixture
+def live_url(app: Flask) -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+CSP_RECORDER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__reportCsp({directive: e.effectiveDirective, blocked: String(e.blockedURI)});
+}, true);
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium")
+def test_docs_page_renders_in_chromium_without_csp_violations(live_url: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    violations: list[Any] = []
+    problems: list[str] = []
+    foreign: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True
+        )
+        try:
+            context = browser.new_context()
+            context.expose_function("__reportCsp", lambda report: violations.append(report))
+            context.add_init_script(CSP_RECORDER)
+            page = context.new_page()
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.on(
+                "console",
+                lambda msg: problems.append(msg.text) if msg.type == "error" else None,
+            )
+            page.on(
+                "request",
+                lambda req: (
+                    None if req.url.startswith((live_url, "data:")) else foreign.append(req.url)
+                ),
+            )
+            page.goto(f"{live_url}/api/docs")
+            page.wait_for_selector(".opblock", timeout=20_000)
+            assert page.locator(".opblock").count() == len(OPERATIONS)
+            assert page.locator("#docs-fallback").is_hidden()
+            # Open one operation and its schemas: more of the UI renders (and injects styles).
+            page.locator("#operations-Seed_API-health .opblock-summary").click()
+            page.wait_for_selector("#operations-Seed_API-health .responses-table")
+            page.get_by_role("button", name="Try it out").click()
+            page.get_by_role("button", name="Execute").click()
+            page.wait_for_selector("#operations-Seed_API-health .live-responses-table")
+            page.wait_for_timeout(300)
+        finally:
+            browser.close()
+    assert violations == []
+    assert problems == []
+    assert foreign == []
