@@ -149,7 +149,7 @@ app.get('/orders/:orderId', (req, res) => {
 });
 
 // express.raw keeps the exact bytes the signature covers: never verify re-serialised JSON.
-app.post('/upi-webhook', express.raw({ type: '*/*', limit: '64kb' }), (req, res) => {
+app.post('/upi-webhook', express.raw({ type: () => true, limit: '64kb' }), (req, res) => {
   let event;
   try {
     event = verifyWebhook(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.get('X-UPI-Signature'));

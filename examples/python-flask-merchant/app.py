@@ -45,6 +45,7 @@ TOLERANCE_SECONDS = 300
 SIGNING_KEY = hmac.new(API_KEY.encode(), b"upi-checkout/signing", hashlib.sha256).hexdigest()
 
 app = Flask(__name__)
+app.logger.setLevel("INFO")
 lock = threading.Lock()
 orders: dict[str, dict] = {}  # orderId -> {"item", "amount", "status", ...}
 seen_events: set[str] = set()  # webhook event ids already handled
@@ -57,6 +58,11 @@ PRODUCT = {"name": "Blue mug", "amount": "499.00"}
 
 def _hmac_hex(key: str, message: str) -> str:
     return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison; bytes, because compare_digest raises on non-ASCII text."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
 def verify_webhook(raw_body: bytes, header: str | None) -> dict:
@@ -72,7 +78,7 @@ def verify_webhook(raw_body: bytes, header: str | None) -> dict:
     if abs(time.time() - t) > TOLERANCE_SECONDS:
         raise ValueError("timestamp outside the tolerance")
     expected = _hmac_hex(WEBHOOK_SECRET, f"{t}.{raw_body.decode()}")
-    if not any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
+    if not any(_same(expected, given) for given in parts.get("v1", [])):
         raise ValueError("signature does not match")
     return json.loads(raw_body)
 
@@ -86,7 +92,7 @@ def redirect_is_signed(query) -> bool:
     if abs(time.time() - t) > TOLERANCE_SECONDS:
         return False
     message = "\n".join(query.get(name, "") for name in ("orderId", "status", "t"))
-    return hmac.compare_digest(_hmac_hex(SIGNING_KEY, message), query.get("signature", ""))
+    return _same(_hmac_hex(SIGNING_KEY, message), query.get("signature", ""))
 
 
 # -- pages ---------------------------------------------------------------------------------

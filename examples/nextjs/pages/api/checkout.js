@@ -10,34 +10,40 @@ const PRODUCTS = { mug: { name: 'Blue mug', amount: '499.00' } };
 export default async function handler(req, res) {
   if (req.method !== 'POST') {
     res.setHeader('Allow', 'POST');
-    return res.status(405).json({ error: 'POST only' });
+    res.status(405).json({ error: 'POST only' });
+    return;
   }
   const product = PRODUCTS[req.body && req.body.productId];
-  if (!product) return res.status(400).json({ error: 'unknown productId' });
+  if (!product) {
+    res.status(400).json({ error: 'unknown productId' });
+    return;
+  }
 
   const orderId = `shop-${crypto.randomBytes(6).toString('hex')}`;
   // Save the order as "awaiting payment" in your database here.
   const shopUrl = (process.env.SHOP_URL || 'http://localhost:3000').replace(/\/+$/, '');
-  const response = await fetch(`${GATEWAY}/api/v1/checkout-sessions`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/json',
-      Authorization: `Bearer ${apiKey()}`,
-      'Idempotency-Key': `create-${orderId}`, // a retry returns the same checkout
-    },
-    body: JSON.stringify({
-      orderId,
-      amount: product.amount,
-      description: product.name,
-      returnUrl: `${shopUrl}/api/upi-return`,
-      cancelUrl: `${shopUrl}/api/upi-return`,
-    }),
-    signal: AbortSignal.timeout(15000),
-  });
-  const checkout = await response.json().catch(() => ({}));
-  if (response.status !== 201) {
-    console.error('checkout not created', response.status, checkout);
-    return res.status(502).json({ error: 'payment is unavailable right now' });
+  try {
+    const response = await fetch(`${GATEWAY}/api/v1/checkout-sessions`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${apiKey()}`,
+        'Idempotency-Key': `create-${orderId}`, // a retry returns the same checkout
+      },
+      body: JSON.stringify({
+        orderId,
+        amount: product.amount,
+        description: product.name,
+        returnUrl: `${shopUrl}/api/upi-return`,
+        cancelUrl: `${shopUrl}/api/upi-return`,
+      }),
+      signal: AbortSignal.timeout(15000),
+    });
+    const checkout = await response.json().catch(() => ({}));
+    if (response.status !== 201) throw new Error(`${response.status} ${JSON.stringify(checkout)}`);
+    res.status(200).json({ url: checkout.url, orderId: checkout.orderId });
+  } catch (err) {
+    console.error('checkout not created:', err.message);
+    res.status(502).json({ error: 'payment is unavailable right now' });
   }
-  return res.status(200).json({ url: checkout.url, orderId: checkout.orderId });
 }

@@ -4,8 +4,11 @@
 import { redirectIsSigned } from '../../lib/upi';
 
 export default function handler(req, res) {
-  if (!redirectIsSigned(req.query)) return res.status(400).send('We could not verify this link.');
+  if (!redirectIsSigned(req.query)) {
+    res.status(400).send('We could not verify this link.');
+    return;
+  }
   const { orderId, status } = req.query;
   const query = new URLSearchParams({ orderId, status });
-  return res.redirect(303, `/?${query}`); // the shop page shows the message
+  res.redirect(303, `/?${query}`); // the shop page shows the message
 }

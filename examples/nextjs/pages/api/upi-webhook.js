@@ -17,21 +17,26 @@ async function rawBody(req) {
 export default async function handler(req, res) {
   if (req.method !== 'POST') {
     res.setHeader('Allow', 'POST');
-    return res.status(405).end();
+    res.status(405).end();
+    return;
   }
   let event;
   try {
     event = verifyWebhook(await rawBody(req), req.headers['x-upi-signature']);
   } catch (err) {
     console.warn('webhook refused:', err.message);
-    return res.status(400).json({ error: 'invalid signature' });
+    res.status(400).json({ error: 'invalid signature' });
+    return;
   }
-  if (seenEvents.has(event.id)) return res.status(200).json({ received: true, duplicate: true });
+  if (seenEvents.has(event.id)) {
+    res.status(200).json({ received: true, duplicate: true });
+    return;
+  }
   if (event.type === 'checkout.completed') {
     const { orderId, amount, late } = event.data;
     // Mark the order paid in your database (once): this is where you fulfil.
     console.log(`order ${orderId} paid: ₹${amount}${late ? ' (late)' : ''} (event ${event.id})`);
   }
   seenEvents.add(event.id);
-  return res.status(200).json({ received: true }); // any non-2xx makes the gateway retry
+  res.status(200).json({ received: true }); // any non-2xx makes the gateway retry
 }
