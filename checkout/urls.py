@@ -6,7 +6,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 
 def origin_of(url: str) -> str | None:
-    parts = urlsplit(url)
+    """scheme://host[:port] of an http(s) URL; None for anything else, malformed included."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        return None
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc}".lower()

@@ -432,7 +432,7 @@ def _idempotency_header() -> dict[str, Any]:
         "description": "Retry safely: the same key with the same body gets the first answer "
         "again (with `Idempotent-Replayed: true`); with another body, 409. Kept 24 hours.",
         # The exact rule the service checks.
-        "schema": {"type": "string", "pattern": f"^{idempotency._KEY.pattern}$"},
+        "schema": {"type": "string", "pattern": f"^{idempotency.KEY_PATTERN.pattern}$"},
     }
 
 

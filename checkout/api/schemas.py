@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
+from checkout.urls import origin_of
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
 _EMAIL = re.compile(r"""^[^@\s<>"']{1,64}@[^@\s<>"']{1,190}\.[A-Za-z]{2,24}$""")
@@ -89,7 +90,7 @@ def _email(value: str) -> str:
 
 
 def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", value):
+    if not re.match(r"^https?://[^\s/]+", value) or origin_of(value) is None:
         raise ValueError("must be an http(s) URL")
     return value
 

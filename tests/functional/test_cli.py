@@ -143,12 +143,16 @@ def test_a_live_wallet_gets_live_keys(settings: Settings, nx_mongodb_uri: str) -
         with app.app_context():
             assert ApiKey.objects.get().mode == "live"
     finally:
-        PaymentSession._get_db().client.drop_database(app.extensions[EXTENSION_KEY].settings.mongodb_db_name)
+        PaymentSession._get_db().client.drop_database(
+            app.extensions[EXTENSION_KEY].settings.mongodb_db_name
+        )
         disconnect(ALIAS)
 
 
 def test_webhooks_add_prints_the_secret_once_and_list_never(local_app: Flask) -> None:
-    added = run(local_app, "webhooks", "add", "https://93.184.215.14/hooks", "--event", "checkout.completed")
+    added = run(
+        local_app, "webhooks", "add", "https://93.184.215.14/hooks", "--event", "checkout.completed"
+    )
     assert added.exit_code == 0, added.output
     secret = re.search(r"secret:\s+(whsec_\S+)", added.output)
     assert secret and "checkout.completed" in added.output
@@ -221,3 +225,25 @@ def test_a_server_that_refuses_the_admin_secret_is_reported(settings: Settings) 
     with serving(server_app, port):
         result = run(cli_app, "keys", "list")
     assert result.exit_code == 1 and "Invalid API key" in result.output
+
+
+@pytest.mark.parametrize(
+    ("changes", "base"),
+    [
+        ({"host": "0.0.0.0"}, "http://127.0.0.1:{port}"),  # noqa: S104
+        ({"host": "::"}, "http://127.0.0.1:{port}"),
+        ({"host": "::1"}, "http://[::1]:{port}"),
+        ({"public_url": "http://127.0.0.1:{port}/"}, "http://127.0.0.1:{port}"),
+    ],
+)
+def test_the_cli_finds_the_server_where_it_listens(
+    settings: Settings, changes: dict[str, str], base: str
+) -> None:
+    port = free_port()  # nothing listens here either
+    overrides = {name: value.format(port=port) for name, value in changes.items()}
+    if "public_url" in overrides:
+        overrides["public_url"] = overrides["public_url"].rstrip("/")
+    app = create_app(settings.with_overrides(port=port, **overrides))
+    result = run(app, "keys", "list")
+    assert result.exit_code == 1
+    assert f"none answers at {base.format(port=port)} " in result.output

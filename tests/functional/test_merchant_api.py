@@ -10,28 +10,44 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from mongoengine import disconnect
 from werkzeug.test import TestResponse
 
+from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import Gateway
 from checkout.services import keys
 from checkout.services.views import iso
 from checkout.storage.merchant import ApiKey, IdempotencyRecord, WebhookEndpoint
 from checkout.storage.models import AmountReservation, PaymentSession
+from checkout.storage.store import ALIAS
 from checkout.webhooks import signing_key
 from tests.conftest import ADMIN_SECRET, AUTH, Clock
 from tests.functional.conftest import assert_error
 
 V1 = "/api/v1/checkout-sessions"
 Result = TypeVar("Result")
+
+
+@pytest.fixture(autouse=True)
+def present(clock: Clock) -> Clock:
+    """The fake clock starts at the real present (whole seconds).
+
+    mongomock, like a real server, deletes documents under a TTL index
+    (idempotency_keys.expiresAt) by the wall clock; records stamped at a fixed
+    date that has passed in real life would vanish before the replay reads them.
+    """
+    clock.current = datetime.now(UTC).replace(microsecond=0)
+    return clock
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -359,6 +375,16 @@ def test_a_completed_checkout_cannot_be_cancelled(
     assert PaymentSession.objects.get(orderId="ORD-PAID-1").status == "completed"
 
 
+@pytest.fixture
+def any_store(settings: Settings, mongodb_uri: str, present: Clock) -> Iterator[FlaskClient]:
+    """A client on both stores: mongomock and the nx-27017 wire server."""
+    application = create_app(settings.with_overrides(mongodb_uri=mongodb_uri))
+    application.config["TESTING"] = True
+    yield application.test_client()
+    PaymentSession._get_db().client.drop_database(settings.mongodb_db_name)
+    disconnect(ALIAS)
+
+
 def _walk(client: FlaskClient, query: str) -> list[list[str]]:
     pages: list[list[str]] = []
     cursor = None
@@ -378,8 +404,9 @@ def _walk(client: FlaskClient, query: str) -> list[list[str]]:
 
 
 def test_cursor_pagination_walks_every_session_newest_first(
-    client: FlaskClient, clock: Clock
+    any_store: FlaskClient, clock: Clock
 ) -> None:
+    client = any_store
     created = []
     for index in range(7):
         created.append(open_checkout(client, orderId=f"ORD-LIST-{index}")["id"])
@@ -390,8 +417,9 @@ def test_cursor_pagination_walks_every_session_newest_first(
 
 
 def test_pagination_has_no_gaps_when_sessions_share_a_second(
-    client: FlaskClient, clock: Clock
+    any_store: FlaskClient, clock: Clock
 ) -> None:
+    client = any_store
     created = set()
     for index in range(8):
         created.add(open_checkout(client, orderId=f"ORD-TIE-{index}")["id"])
@@ -405,8 +433,9 @@ def test_pagination_has_no_gaps_when_sessions_share_a_second(
 
 
 def test_list_filters_by_status_order_id_and_creation_time(
-    client: FlaskClient, clock: Clock
+    any_store: FlaskClient, clock: Clock
 ) -> None:
+    client = any_store
     opened = []
     for index in range(5):
         opened.append(open_checkout(client, orderId=f"ORD-F-{index}"))
