@@ -118,6 +118,8 @@ class LocalBackend:
 
 def _base_url(settings: Settings) -> str:
     host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host  # noqa: S104
+    if ":" in host:  # an IPv6 address goes in brackets in a URL
+        host = f"[{host}]"
     return settings.public_url or f"http://{host}:{settings.port}"
 
 

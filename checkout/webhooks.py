@@ -28,6 +28,11 @@ def _hmac_hex(secret: str, message: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time equality that never raises (compare_digest refuses non-ASCII text)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
 def sign(payload: bytes | str, secret: str, timestamp: int | None = None) -> str:
     """The X-UPI-Signature header value for a webhook body."""
     body = payload.decode() if isinstance(payload, bytes) else payload
@@ -59,7 +64,7 @@ def verify(
     if tolerance and abs(current - t) > tolerance:
         raise InvalidSignature("signature timestamp outside the tolerance")
     expected = _hmac_hex(secret, f"{t}.{body}")
-    if not any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
+    if not any(_same(expected, given) for given in parts.get("v1", [])):
         raise InvalidSignature("signature does not match")
     event: dict[str, Any] = json.loads(body)
     return event
@@ -85,7 +90,7 @@ def sign_fields(fields: Mapping[str, Any], key: str, names: tuple[str, ...]) -> 
 
 def fields_signed(fields: Mapping[str, Any], key: str, names: tuple[str, ...]) -> bool:
     given = str(fields.get("signature") or "")
-    return hmac.compare_digest(sign_fields(fields, key, names), given)
+    return _same(sign_fields(fields, key, names), given)
 
 
 def verify_redirect(

@@ -67,9 +67,18 @@ def open_signed_checkout(
 
     existing = store.session_by_order_id(order_id)
     if existing is not None:
-        # The same signed form posted twice (a double click, a back button) opens the same
-        # checkout; the same orderId with anything else is a replay and is refused.
-        if existing.totalAmountPaise == amount and existing.keyId == fields.get("keyId"):
+        # The same signed form posted twice (a double click, a back button, a re-rendered
+        # form with a fresh t) opens the same checkout; the same orderId with anything
+        # else is a replay and is refused.
+        same = (
+            existing.source == "form"
+            and existing.keyId == fields.get("keyId")
+            and existing.totalAmountPaise == amount
+            and existing.email == email
+            and existing.returnUrl == return_url
+            and existing.description == description
+        )
+        if same:
             return existing
         raise RefusedForm("This order was already opened with other details.", field="orderId")
     return create_checkout(

@@ -80,18 +80,24 @@ def check_url(url: str, settings: Settings) -> str:
 
 
 def _is_private_host(host: str) -> bool:
+    """Loopback, private, link-local, shared (CGNAT) or reserved: anything not on the internet."""
+    name = host.rstrip(".").lower()  # "localhost." is localhost too
+    if name in {"localhost", "localhost.localdomain"} or name.endswith(".localhost"):
+        return True
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
     except (socket.gaierror, UnicodeError):
-        addresses = {host}
+        addresses = {name}
     for address in addresses:
         try:
             ip = ipaddress.ip_address(address.split("%")[0])
         except ValueError:
             continue
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if not ip.is_global or ip.is_multicast or ip.is_reserved:
             return True
-    return host.lower() in {"localhost", "localhost.localdomain"}
+    return False
 
 
 def add_endpoint(
@@ -187,6 +193,9 @@ def publish_owed_events(store: Store, merchant: MerchantStore, *, now: datetime)
 def retry(merchant: MerchantStore, delivery_id: str, *, now: datetime) -> WebhookDelivery:
     delivery = merchant.retry_delivery(delivery_id, now)
     if delivery is None:
+        if merchant.delivery(delivery_id) is not None:
+            # Documented as a 404 too (checkout.api.openapi): nothing to retry right now.
+            raise NotFound("This delivery is being sent right now; try again shortly", field="id")
         raise NotFound("Webhook delivery not found", field="id")
     return delivery
 
