@@ -7,11 +7,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from flask import Flask
@@ -32,11 +35,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+Result = TypeVar("Result")
+
+
+def race(count: int, work: Callable[[int], Result]) -> list[Result]:
+    """Run ``work(i)`` for i in range(count) on ``count`` threads released at once."""
+    barrier = threading.Barrier(count)
+
+    def run(index: int) -> Result:
+        barrier.wait()
+        return work(index)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
 class Clock:
-    """A settable clock that replaces checkout.clock.utcnow for one test."""
+    """A settable clock that replaces checkout.clock.utcnow for one test.
+
+    It starts at the real present (whole seconds): the stores expire TTL documents
+    such as nonces by the real clock, so a fixed date in the past would make them
+    vanish under the test.
+    """
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+        self.current = start or datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.current

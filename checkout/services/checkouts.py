@@ -16,13 +16,15 @@ from checkout.config import Settings
 from checkout.domain.lifecycle import Status
 from checkout.domain.matching import candidate_amounts
 from checkout.domain.upi import build_upi_uri
-from checkout.providers.base import ProviderError, WalletProvider
+from checkout.providers.base import WalletProvider
+from checkout.services import wallet
 from checkout.services.errors import Conflict, NotFound, Unavailable
 from checkout.storage.models import Order, PaymentSession
 from checkout.storage.store import DuplicateOrderId, Store
 
 log = logging.getLogger(__name__)
 
+REPEAT_PAYMENT_GUARD = timedelta(minutes=10)
 REOPENABLE = (Status.EXPIRED.value, Status.CANCELLED.value)
 
 
@@ -53,37 +55,6 @@ def new_order_id() -> str:
     return f"ORD-{secrets.token_hex(8).upper()}"
 
 
-def ensure_fresh_baseline(store: Store, provider: WalletProvider, now: datetime) -> int | None:
-    """Re-read the balance after an idle spell, so money that came in meanwhile pays nothing.
-
-    Idle means nothing can be paid right now. A tick that finds the gateway idle
-    marks the baseline stale, but the ticker may not have run since the last
-    checkout closed, so the store is asked too: money that landed in that gap
-    must not complete the checkout being opened.
-    """
-    state = store.wallet_state()
-    known = state.baselinePaise is not None or provider.has_history
-    if not state.baselineStale and known and store.any_payable(now):
-        return state.baselinePaise
-    if provider.has_history:
-        store.update_wallet_state({"baselineStale": False, "baselineAt": now, "cursor": now})
-        return None
-    try:
-        balance = provider.balance()
-    except ProviderError as exc:
-        log.warning("wallet unavailable while opening a checkout: %s", exc.reason)
-        store.update_wallet_state(
-            {"lastError": str(exc), "lastErrorReason": exc.reason, "lastErrorAt": now}
-        )
-        raise Unavailable(
-            "The wallet cannot be reached right now; no checkout was opened. Try again shortly."
-        ) from exc
-    store.update_wallet_state(
-        {"baselinePaise": balance, "baselineAt": now, "baselineStale": False, "lastOkAt": now}
-    )
-    return balance
-
-
 def create_checkout(
     store: Store,
     provider: WalletProvider,
@@ -94,7 +65,7 @@ def create_checkout(
 ) -> PaymentSession:
     if store.order_id_taken(request.order_id):
         raise Conflict(f"orderId {request.order_id!r} is already used", field="orderId")
-    baseline = ensure_fresh_baseline(store, provider, now)
+    baseline = wallet.ensure_fresh_baseline(store, provider, settings, now=now)
     minutes = request.expires_in_minutes or settings.session_expiry_minutes
     expires_at = now + timedelta(minutes=minutes)
     payable_until = expires_at + timedelta(minutes=settings.late_payment_grace_minutes)
@@ -260,7 +231,9 @@ def complete_checkout(
         )
     if session is None:
         return None
-    store.release_amount(order_id)
+    # Keep the amount a while: a customer's repeated payment then stays unattributed
+    # for the merchant to refund, instead of paying the next checkout of that price.
+    store.shorten_reservation(order_id, now + REPEAT_PAYMENT_GUARD)
     store.insert_order(
         Order(
             orderId=session.orderId,

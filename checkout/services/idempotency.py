@@ -17,7 +17,7 @@ from checkout.services.errors import Conflict, ServiceError
 from checkout.storage.merchant import MerchantStore
 
 KEEP_FOR = timedelta(hours=24)
-_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 class InvalidIdempotencyKey(ServiceError):
@@ -36,7 +36,7 @@ def run_once(
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[int, str, bool]:
     """Run `produce` once per (scope, key); returns (status, body, replayed)."""
-    if not _KEY.fullmatch(key):
+    if not KEY_PATTERN.fullmatch(key):
         raise InvalidIdempotencyKey(
             "Idempotency-Key must be 1-255 visible ASCII characters", field="Idempotency-Key"
         )

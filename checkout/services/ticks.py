@@ -22,15 +22,14 @@ from checkout.domain.matching import (
     balance_credit,
 )
 from checkout.providers.base import ProviderError, WalletProvider
+from checkout.services import wallet
 from checkout.services.checkouts import complete_checkout, expire_overdue
 from checkout.storage.models import WalletCredit, WalletState
 from checkout.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=30)
-MAX_BACKOFF = timedelta(seconds=60)
-MAX_DOUBLINGS = 16
+MAX_BACKOFF = wallet.MAX_BACKOFF
 HISTORY_OVERLAP = timedelta(minutes=10)
 
 
@@ -52,29 +51,13 @@ def run_tick(
     if not store.any_payable(now):
         store.mark_baseline_stale(unless_set_after=now)
         return TickReport(ran=False, reason="idle", expired=expired)
-    state = store.claim_tick(owner, now, LEASE)
+    state = store.claim_tick(owner, now, wallet.LEASE)
     if state is None:
         return TickReport(ran=False, reason="busy", expired=expired)
-    interval = timedelta(seconds=settings.poll_interval_seconds)
     try:
         changes = _observe(store, provider, state, now)
     except ProviderError as exc:
-        failures = (state.consecutiveFailures or 0) + 1
-        # The exponent is capped too: 2**failures outgrows timedelta after a long outage.
-        doubling = min(failures - 1, MAX_DOUBLINGS)
-        backoff = min(interval * 2**doubling, max(MAX_BACKOFF, interval))
-        log.warning("wallet %s failed (%s); next try in %ss", provider.name, exc, backoff.seconds)
-        store.finish_tick(
-            owner,
-            {
-                "lastTickAt": now,
-                "nextTickAt": now + backoff,
-                "lastError": str(exc),
-                "lastErrorReason": exc.reason,
-                "lastErrorAt": now,
-                "consecutiveFailures": failures,
-            },
-        )
+        wallet.record_fault(store, owner, state, exc, now=now, settings=settings)
         return TickReport(ran=True, reason="provider-error", expired=expired, error=exc.reason)
     report = TickReport(ran=True, reason="ok", expired=expired)
     try:
@@ -82,17 +65,7 @@ def run_tick(
         # ("I've paid") sees its results as soon as it sees the tick as finished.
         _attribute_new_credits(store, settings, now, changes.get("baselinePaise"), report)
     finally:
-        store.finish_tick(
-            owner,
-            {
-                "lastTickAt": now,
-                "nextTickAt": now + interval,
-                "lastOkAt": now,
-                "consecutiveFailures": 0,
-            },
-            baseline=changes,
-            observed_at=now,
-        )
+        wallet.record_success(store, owner, changes, now=now, settings=settings)
     return report
 
 

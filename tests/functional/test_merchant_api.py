@@ -8,13 +8,11 @@ kept. Only time is patched.
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -31,11 +29,10 @@ from checkout.storage.merchant import ApiKey, IdempotencyRecord, WebhookEndpoint
 from checkout.storage.models import AmountReservation, PaymentSession
 from checkout.storage.store import ALIAS
 from checkout.webhooks import signing_key
-from tests.conftest import ADMIN_SECRET, AUTH, Clock
+from tests.conftest import ADMIN_SECRET, AUTH, Clock, race
 from tests.functional.conftest import assert_error
 
 V1 = "/api/v1/checkout-sessions"
-Result = TypeVar("Result")
 
 
 @pytest.fixture(autouse=True)
@@ -69,18 +66,6 @@ def open_checkout(
     assert response.status_code == 201, response.get_data(as_text=True)
     created: dict[str, Any] = response.get_json()
     return created
-
-
-def race(count: int, work: Callable[[int], Result]) -> list[Result]:
-    """Run ``work(i)`` on ``count`` threads released together by a barrier."""
-    barrier = threading.Barrier(count)
-
-    def run(index: int) -> Result:
-        barrier.wait()
-        return work(index)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 # -- API keys ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -29,22 +29,10 @@ from checkout.services.errors import Conflict, Unavailable
 from checkout.storage.merchant import IdempotencyRecord, MerchantStore
 from checkout.storage.models import AmountReservation, PaymentSession
 from checkout.storage.store import Store
-from tests.conftest import AUTH, Clock
+from tests.conftest import AUTH, Clock, race
 from tests.integration.conftest import drop_store
 
 V1 = "/api/v1/checkout-sessions"
-Result = TypeVar("Result")
-
-
-def race(count: int, work: Callable[[int], Result]) -> list[Result]:
-    barrier = threading.Barrier(count)
-
-    def run(index: int) -> Result:
-        barrier.wait()
-        return work(index)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from checkout.storage.models import (
     WalletState,
 )
 from checkout.storage.store import Store
-from tests.conftest import Clock
+from tests.conftest import Clock, race
 from tests.integration.conftest import BALANCE_PATH, HISTORY_PATH, StubWallet
 
 INTERVAL = 3  # POLL_INTERVAL_SECONDS in tick_settings
@@ -287,7 +287,9 @@ def test_idle_gateway_makes_no_wallet_calls(
 
     mk_gate.open("A", 10000)
     assert wallet.calls() == 1  # the baseline, read once when the first checkout opens
-    mk_gate.tick()
+    assert mk_gate.tick().reason == "busy"  # that read was this interval's wallet call
+    assert wallet.calls() == 1
+    mk_gate.next_tick()
     assert wallet.calls() == 2
     for _ in range(3):  # status reads only read the store
         checkouts.find_checkout(store, "A", now=mk_gate.clock())
@@ -317,7 +319,7 @@ def test_idle_after_expiry_and_grace_makes_no_wallet_calls(
 def test_money_that_arrived_while_idle_completes_nothing(mk_gate: Gate, wallet: StubWallet) -> None:
     wallet.balance_paise = 100000
     mk_gate.open("A", 10000)
-    mk_gate.tick()
+    mk_gate.next_tick()
     wallet.balance_paise += 10000
     assert mk_gate.next_tick().completed == ["A"]
     assert mk_gate.next_tick().reason == "idle"
@@ -337,11 +339,11 @@ def test_money_that_arrived_before_any_idle_tick_completes_nothing(
 ) -> None:
     """Idle is "nothing can be paid", whether or not a tick has noticed it yet."""
     mk_gate.open("A", 10000)
-    mk_gate.tick()
     wallet.balance_paise += 10000
     assert mk_gate.next_tick().completed == ["A"]
 
     wallet.balance_paise += 43210  # nothing open, and no tick ran since
+    mk_gate.clock.advance(seconds=INTERVAL)
     mk_gate.open("B", 43210)
     for _ in range(3):
         mk_gate.next_tick()
@@ -350,6 +352,7 @@ def test_money_that_arrived_before_any_idle_tick_completes_nothing(
 
 def test_ticks_respect_the_poll_interval(mk_gate: Gate, wallet: StubWallet, clock: Clock) -> None:
     mk_gate.open("A", 10000)
+    clock.advance(seconds=INTERVAL)  # the baseline read at opening was the last interval's call
     base = wallet.calls(BALANCE_PATH)
     assert mk_gate.tick("one").ran
     assert mk_gate.tick("one").reason == "busy"  # same instant: not due
@@ -388,6 +391,7 @@ def test_early_tick_gives_up_after_one_interval(
     mk_gate: Gate, wallet: StubWallet, store: Store, clock: Clock
 ) -> None:
     mk_gate.open("A", 10000)
+    clock.advance(seconds=INTERVAL)
     assert store.claim_tick("stuck-process", clock(), timedelta(minutes=5)) is not None
     sleeps: list[float] = []
 
@@ -416,7 +420,7 @@ def test_provider_faults_change_nothing_and_back_off(
 ) -> None:
     wallet.balance_paise = 100000
     mk_gate.open("A", 10000)
-    assert mk_gate.tick().reason == "ok"
+    assert mk_gate.next_tick().reason == "ok"
     wallet.fault = fault
     wallet.balance_paise += 10000  # A is paid during the outage
     clock.advance(seconds=INTERVAL)
@@ -456,6 +460,7 @@ def test_provider_faults_change_nothing_and_back_off(
 
 def test_fault_reasons_are_recorded(mk_gate: Gate, wallet: StubWallet, store: Store) -> None:
     mk_gate.open("A", 10000)
+    mk_gate.clock.advance(seconds=INTERVAL)
     reasons = {}
     for fault in ["500", "401", "html", "slow"]:
         wallet.fault = fault
@@ -476,7 +481,7 @@ def test_back_off_stays_capped_after_a_long_outage(
     mk_gate.open("A", 10000)
     store.update_wallet_state({"consecutiveFailures": 500})  # hours of a dead wallet
     wallet.fault = "500"
-    report = mk_gate.tick()
+    report = mk_gate.next_tick()
     assert report.reason == "provider-error"
     state = store.wallet_state()
     assert state.consecutiveFailures == 501
@@ -492,6 +497,7 @@ def test_a_checkout_cannot_open_while_a_stale_baseline_cannot_be_read(
         mk_gate.open("A", 10000)
     assert mk_gate.store.session_by_order_id("A") is None
     wallet.fault = None
+    mk_gate.clock.advance(seconds=INTERVAL)  # the failed read backed off one interval
     assert mk_gate.open("A", 10000).amountPaise == 10000  # its amount was not kept
 
 
@@ -684,6 +690,7 @@ def test_ticker_thread_completes_a_paid_checkout(
 ) -> None:
     gate.open("A", 10000)
     gate.pay_sandbox(10000)  # paid before the first tick: the baseline was read at opening
+    clock.advance(seconds=gate.settings.poll_interval_seconds)
     ticker = Ticker(store, sandbox, gate.settings, now_fn=clock)
     ticker.start()
     ticker.start()  # idempotent: still one thread
@@ -719,3 +726,31 @@ def test_a_checkout_that_cannot_be_stored_keeps_no_amount(gate: Gate) -> None:
         gate.open("X" * 65, 10000)
     assert AmountReservation.objects.count() == 0
     assert gate.open("A", 10000).amountPaise == 10000
+
+
+def test_checkouts_opened_together_after_idle_share_one_wallet_call(
+    mk_gate: Gate, wallet: StubWallet, store: Store, clock: Clock
+) -> None:
+    """The re-read at opening takes the tick lease: one call, however many open at once."""
+    assert mk_gate.next_tick().reason == "idle"
+    opened = race(12, lambda index: mk_gate.open(f"P{index}", 10000 + index))
+    assert len(opened) == 12
+    assert wallet.calls() == 1
+    assert mk_gate.tick().reason == "busy"  # and it counts as this interval's tick
+    assert wallet.calls() == 1
+    assert store.wallet_state().nextTickAt == clock() + timedelta(seconds=INTERVAL)
+
+
+def test_a_repeated_payment_does_not_pay_the_next_checkout_of_that_price(
+    mk_gate: Gate, wallet: StubWallet, store: Store
+) -> None:
+    """The customer pays twice; the second payment stays with the merchant to refund."""
+    mk_gate.open("A", 10000)
+    wallet.balance_paise += 10000
+    assert mk_gate.next_tick().completed == ["A"]
+    mk_gate.clock.advance(seconds=INTERVAL)
+    assert mk_gate.open("B", 10000).amountPaise == 10001  # ₹100.00 is still reserved
+    wallet.balance_paise += 10000  # A's customer pays again
+    report = mk_gate.next_tick()
+    assert report.completed == [] and len(report.unattributed) == 1
+    assert mk_gate.status("B") == "pending"

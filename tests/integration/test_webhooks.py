@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -32,11 +31,10 @@ from checkout.services.webhooks import DeliveryWorker, InvalidWebhookUrl, check_
 from checkout.storage.merchant import WebhookDelivery
 from checkout.storage.models import Order, PaymentSession
 from checkout.webhooks import InvalidSignature, verify
-from tests.conftest import ADMIN_SECRET, AUTH, Clock
+from tests.conftest import ADMIN_SECRET, AUTH, Clock, race
 from tests.integration.conftest import drop_store
 
 V1 = "/api/v1/checkout-sessions"
-Result = TypeVar("Result")
 
 
 @dataclass
@@ -171,17 +169,6 @@ def fast_hooks(settings: Settings, clock: Clock) -> Iterator[Hooks]:
 @pytest.fixture
 def receiver(httpserver: HTTPServer) -> Receiver:
     return Receiver(httpserver)
-
-
-def race(count: int, work: Callable[[int], Result]) -> list[Result]:
-    barrier = threading.Barrier(count)
-
-    def run(index: int) -> Result:
-        barrier.wait()
-        return work(index)
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 # -- the events -------------------------------------------------------------------------
