@@ -107,3 +107,13 @@ def _require_aware(**moments: datetime | None) -> None:
     for name, moment in moments.items():
         if moment is not None and moment.utcoffset() is None:
             raise ValueError(f"{name} must be a timezone-aware datetime")
+
+
+def event_for(status: Status) -> str:
+    """The webhook event a change into `status` owes (`checkout.completed`, …)."""
+    if status not in TERMINAL:
+        raise ValueError(f"no event is owed for entering {status.value}")
+    return f"checkout.{status.value}"
+
+
+CHECKOUT_EVENTS: frozenset[str] = frozenset(event_for(status) for status in TERMINAL)

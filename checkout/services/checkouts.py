@@ -152,7 +152,7 @@ def expire(store: Store, order_id: str, *, now: datetime) -> PaymentSession | No
         order_id,
         [Status.PENDING.value],
         Status.EXPIRED.value,
-        {"closedAt": now, "pendingEvent": "checkout.expired"},
+        {"closedAt": now},
         conditions={"expiresAt__lte": now},
     )
     if session is not None:
@@ -183,7 +183,7 @@ def cancel_checkout(
         order_id,
         [Status.PENDING.value],
         Status.CANCELLED.value,
-        {"closedAt": now, "payableUntil": payable_until, "pendingEvent": "checkout.cancelled"},
+        {"closedAt": now, "payableUntil": payable_until},
     )
     if cancelled is None:
         current = store.session_by_order_id(order_id) or session
@@ -213,7 +213,6 @@ def complete_checkout(
         "payableUntil": None,
         "finalBalancePaise": final_balance,
         "creditKeys": [credit_key],
-        "pendingEvent": "checkout.completed",
     }
     session = store.transition(order_id, [Status.PENDING.value], Status.COMPLETED.value, changes)
     # One closed state per update: nx-27017 (the test server) mis-evaluates `$in`

@@ -178,14 +178,14 @@ def publish_owed_events(store: Store, merchant: MerchantStore, *, now: datetime)
     """
     published = 0
     for session in store.sessions_owing_events():
-        event = session.pendingEvent
-        emit(merchant, event, public_session_id(session), session_data(session), now=now)
-        store.event_queued(session, event)
-        published += 1
+        for event in list(session.pendingEvents):
+            emit(merchant, event, public_session_id(session), session_data(session), now=now)
+            store.session_event_queued(session, event)
+            published += 1
     for credit in store.credits_owing_events():
         event = credit.pendingEvent
         emit(merchant, event, credit.key, credit_data(credit), now=now)
-        store.event_queued(credit, event)
+        store.credit_event_queued(credit, event)
         published += 1
     return published
 

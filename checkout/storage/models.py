@@ -55,7 +55,7 @@ class PaymentSession(Document):
             "createdAt",
             "expiresAt",
             "payableUntil",
-            {"fields": ["pendingEvent"], "sparse": True},
+            "pendingEvents",
         ],
     }
 
@@ -84,7 +84,7 @@ class PaymentSession(Document):
     keyId = StringField()  # the API key that created it (signs its redirect)
     # Outbox: the webhook event this state change owes, set in the same update as the
     # change itself, so a crash before the webhook is queued loses nothing.
-    pendingEvent = StringField()
+    pendingEvents = ListField(StringField())
     createdAt = UTCDateTimeField(required=True)
     expiresAt = UTCDateTimeField(required=True)
     closedAt = UTCDateTimeField()

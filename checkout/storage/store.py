@@ -21,6 +21,7 @@ from mongoengine.queryset.visitor import Q
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from checkout.config import MEMORY_SCHEME
+from checkout.domain.lifecycle import CHECKOUT_EVENTS, Status, event_for
 from checkout.storage.models import (
     ALL_DOCUMENTS,
     AmountReservation,
@@ -183,8 +184,13 @@ class Store:
         changes: dict[str, Any],
         conditions: dict[str, Any] | None = None,
     ) -> PaymentSession | None:
-        """Move one session if it is still in an expected state; None if another won."""
+        """Move one session if it is still in an expected state; None if another won.
+
+        The same update records the webhook event the change owes (the outbox), so no
+        crash can separate a state change from its event.
+        """
         updates = {f"set__{name}": value for name, value in changes.items()}
+        updates["push__pendingEvents"] = event_for(Status(to_status))
         statuses = list(from_statuses)
         # An exact status where one is expected: see complete_checkout on `$in` and nx-27017.
         state = {"status": statuses[0]} if len(statuses) == 1 else {"status__in": statuses}
@@ -278,16 +284,23 @@ class Store:
     # -- the outbox: events owed by state changes ----------------------------------
 
     def sessions_owing_events(self, limit: int = 100) -> list[PaymentSession]:
-        return list(PaymentSession.objects(pendingEvent__ne=None).limit(limit))
+        # `$in` over the known types rather than "non-empty list": nx-27017 (the test
+        # server) cannot evaluate `pendingEvents.0 $exists`.
+        owed = sorted(CHECKOUT_EVENTS)
+        return list(PaymentSession.objects(pendingEvents__in=owed).limit(limit))
 
     def credits_owing_events(self, limit: int = 100) -> list[WalletCredit]:
         return list(WalletCredit.objects(pendingEvent__ne=None).limit(limit))
 
-    def event_queued(self, document: PaymentSession | WalletCredit, event: str) -> None:
-        """Clear the debt, unless a newer state change has owed another event meanwhile."""
-        type(document).objects(id=document.id, pendingEvent=event).update_one(
-            set__pendingEvent=None
-        )
+    def session_event_queued(self, session: PaymentSession, event: str) -> None:
+        """Clear one debt; events owed by later changes stay owed."""
+        with self._lock:
+            PaymentSession.objects(id=session.id, pendingEvents=event).update_one(
+                pull__pendingEvents=event
+            )
+
+    def credit_event_queued(self, credit: WalletCredit, event: str) -> None:
+        WalletCredit.objects(id=credit.id, pendingEvent=event).update_one(set__pendingEvent=None)
 
     def credits(self, outcome: str | None = None, limit: int = 100) -> list[WalletCredit]:
         query = WalletCredit.objects(outcome=outcome) if outcome else WalletCredit.objects

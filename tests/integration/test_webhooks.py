@@ -260,6 +260,20 @@ def test_expiry_then_a_late_payment_in_the_grace_window(hooks: Hooks, receiver: 
     assert Order.objects.get(orderId="ORD-WH-LATE").late is True
 
 
+def test_expiry_and_late_payment_before_the_worker_runs_owe_both_events(
+    hooks: Hooks, receiver: Receiver
+) -> None:
+    """Two state changes between two worker rounds: neither event is lost."""
+    hooks.register(receiver.url)
+    hooks.open("ORD-WH-BOTH", "260", expiresInMinutes=1)
+    hooks.clock.advance(minutes=2)
+    hooks.pay("ORD-WH-BOTH")  # expiry applied by this tick, then the late completion
+    hooks.round()
+    assert sorted(receiver.types()) == ["checkout.completed", "checkout.expired"]
+    hooks.round()
+    assert len(receiver.types()) == 2
+
+
 def test_an_expiry_seen_on_read_is_announced_too(fast_hooks: Hooks, receiver: Receiver) -> None:
     fast_hooks.register(receiver.url)
     opened = fast_hooks.open("ORD-WH-READ", expiresInMinutes=1)
