@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         provider,
         Ticker(store, provider, settings),
         merchant,
-        DeliveryWorker(store, merchant),
+        DeliveryWorker(store, merchant, settings),
     )
     app.extensions[EXTENSION_KEY] = gateway
     _prepare_store(gateway)

@@ -211,6 +211,7 @@ def _classify(status_code: int) -> str:
 def deliver_one(
     merchant: MerchantStore,
     http: requests.Session,
+    settings: Settings,
     *,
     now: datetime,
 ) -> WebhookDelivery | None:
@@ -218,13 +219,20 @@ def deliver_one(
     delivery = merchant.lease_due_delivery(now, LEASE)
     if delivery is None:
         return None
-    endpoints = {e.endpointId: e for e in merchant.endpoints(active_only=False)}
-    endpoint = endpoints.get(delivery.endpointId)
+    endpoint = merchant.endpoint(delivery.endpointId)
+    refusal = None
     if endpoint is None or not endpoint.active:
+        refusal = "endpoint deleted"
+    else:
+        try:
+            # Checked again at each send: a name may resolve elsewhere than it did at
+            # registration (a private or metadata address, say).
+            check_url(delivery.url, settings)
+        except InvalidWebhookUrl as exc:
+            refusal = exc.message
+    if refusal is not None or endpoint is None:
         merchant.settle_delivery(
-            delivery.deliveryId,
-            delivery.attempts,
-            {"status": "failed", "lastError": "endpoint deleted"},
+            delivery.deliveryId, delivery.attempts, {"status": "failed", "lastError": refusal}
         )
         return delivery
     status_code: int | None = None
@@ -269,9 +277,16 @@ def deliver_one(
 class DeliveryWorker:
     """A daemon thread that drains the outbox; every process may run one."""
 
-    def __init__(self, store: Store, merchant: MerchantStore, wake_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        merchant: MerchantStore,
+        settings: Settings,
+        wake_seconds: float = 1.0,
+    ) -> None:
         self.store = store
         self.merchant = merchant
+        self.settings = settings
         self.wake_seconds = wake_seconds
         self.http = requests.Session()
         self._stop = threading.Event()
@@ -283,7 +298,9 @@ class DeliveryWorker:
         """Queue what is owed, then send what is due; returns how many were sent."""
         publish_owed_events(self.store, self.merchant, now=clock.utcnow())
         sent = 0
-        while sent < limit and deliver_one(self.merchant, self.http, now=clock.utcnow()):
+        while sent < limit and deliver_one(
+            self.merchant, self.http, self.settings, now=clock.utcnow()
+        ):
             sent += 1
         return sent
 

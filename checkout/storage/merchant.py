@@ -140,11 +140,24 @@ class MerchantStore:
     # -- idempotency ---------------------------------------------------------------
 
     def claim_idempotency(
-        self, scope: str, key: str, request_hash: str, now: datetime, ttl: timedelta
+        self,
+        scope: str,
+        key: str,
+        request_hash: str,
+        now: datetime,
+        ttl: timedelta,
+        abandoned_after: timedelta = timedelta(minutes=2),
     ) -> IdempotencyRecord | None:
-        """Insert the in-progress record; None means another request holds (or held) the key."""
+        """Insert the in-progress record; None means another request holds (or held) the key.
+
+        An expired record is gone; so is one left in progress by a process that died
+        (older than `abandoned_after`), so a crash does not block a key for a day.
+        """
         with self.store.atomic():
             IdempotencyRecord.objects(scope=scope, key=key, expiresAt__lte=now).delete()
+            IdempotencyRecord.objects(
+                scope=scope, key=key, state="in-progress", createdAt__lte=now - abandoned_after
+            ).delete()
             try:
                 return IdempotencyRecord(
                     scope=scope,
@@ -177,6 +190,9 @@ class MerchantStore:
     def endpoints(self, *, active_only: bool = True) -> list[WebhookEndpoint]:
         query = WebhookEndpoint.objects(active=True) if active_only else WebhookEndpoint.objects
         return list(query.order_by("createdAt"))
+
+    def endpoint(self, endpoint_id: str) -> WebhookEndpoint | None:
+        return WebhookEndpoint.objects(endpointId=endpoint_id).first()
 
     def delete_endpoint(self, endpoint_id: str, now: datetime) -> bool:
         with self.store.atomic():

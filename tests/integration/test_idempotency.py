@@ -238,6 +238,20 @@ def test_a_claim_is_taken_once_until_it_expires(merchant: MerchantStore, wall_cl
     assert IdempotencyRecord.objects.get().requestHash == "later"
 
 
+def test_a_claim_left_by_a_crashed_process_is_taken_over(
+    merchant: MerchantStore, wall_clock: Clock
+) -> None:
+    """The first request died mid-way: after two minutes the key serves a retry again."""
+    assert merchant.claim_idempotency("s", "k", "h", wall_clock(), idempotency.KEEP_FOR)
+    wall_clock.advance(minutes=1)
+    assert merchant.claim_idempotency("s", "k", "h", wall_clock(), idempotency.KEEP_FOR) is None
+    wall_clock.advance(minutes=1)
+    assert merchant.claim_idempotency("s", "k", "h", wall_clock(), idempotency.KEEP_FOR)
+    merchant.finish_idempotency("s", "k", 201, "{}")
+    wall_clock.advance(minutes=5)  # a finished answer is kept for the whole 24 hours
+    assert merchant.claim_idempotency("s", "k", "h", wall_clock(), idempotency.KEEP_FOR) is None
+
+
 @pytest.mark.parametrize(
     "key",
     ["", "a b", "x" * 256, "\u00e9t\u00e9", "new\nline"],

@@ -560,7 +560,7 @@ def test_twenty_racers_on_the_completing_tick_send_one_completed_event(
             assert answer.status_code == 200, answer.get_data(as_text=True)
         else:
             Ticker(gateway.store, gateway.provider, gateway.settings).tick()
-        return DeliveryWorker(gateway.store, gateway.merchant).run_round()
+        return DeliveryWorker(gateway.store, gateway.merchant, gateway.settings).run_round()
 
     sent = race(20, racer)
     sent.append(hooks.round())
@@ -688,6 +688,19 @@ def test_loopback_and_private_addresses_need_the_opt_in(settings: Settings, url:
     with pytest.raises(InvalidWebhookUrl, match="WEBHOOK_ALLOW_PRIVATE"):
         check_url(url, settings)
     assert check_url(url, settings.with_overrides(webhook_allow_private=True)) == url
+
+
+def test_an_address_is_checked_again_when_sending(
+    hooks: Hooks, receiver: Receiver, settings: Settings
+) -> None:
+    """Registered while private addresses were allowed; refused once they are not."""
+    hooks.register(receiver.url)
+    hooks.cancel(hooks.open("ORD-WH-SSRF", "270"))
+    strict = hooks.gateway.settings.with_overrides(webhook_allow_private=False)
+    sent = DeliveryWorker(hooks.gateway.store, hooks.gateway.merchant, strict).run_round()
+    assert sent == 1 and receiver.types() == []
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and "private" in delivery.lastError
 
 
 def test_public_addresses_need_no_opt_in(settings: Settings) -> None:
