@@ -428,7 +428,6 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium")
 def test_docs_page_renders_in_chromium_without_csp_violations(live_url: str) -> None:
     from playwright.sync_api import sync_playwright
 
