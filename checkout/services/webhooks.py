@@ -12,10 +12,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-import os
 import secrets
 import socket
-import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +25,7 @@ from checkout import clock
 from checkout.config import Settings
 from checkout.domain.money import rupees_decimal
 from checkout.jsonio import dumps
+from checkout.services.background import BackgroundLoop
 from checkout.services.errors import NotFound, ServiceError
 from checkout.services.views import iso, public_session_id, session_data
 from checkout.storage.merchant import MerchantStore, WebhookDelivery, WebhookEndpoint
@@ -274,8 +273,10 @@ def deliver_one(
     return delivery
 
 
-class DeliveryWorker:
-    """A daemon thread that drains the outbox; every process may run one."""
+class DeliveryWorker(BackgroundLoop):
+    """Drains the outbox; every process may run one (deliveries are leased one by one)."""
+
+    thread_name = "upi-webhooks"
 
     def __init__(
         self,
@@ -284,15 +285,11 @@ class DeliveryWorker:
         settings: Settings,
         wake_seconds: float = 1.0,
     ) -> None:
+        super().__init__(wake_seconds)
         self.store = store
         self.merchant = merchant
         self.settings = settings
-        self.wake_seconds = wake_seconds
         self.http = requests.Session()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-        self._lock = threading.Lock()
 
     def run_round(self, limit: int = 50) -> int:
         """Queue what is owed, then send what is due; returns how many were sent."""
@@ -304,25 +301,5 @@ class DeliveryWorker:
             sent += 1
         return sent
 
-    def start(self) -> None:
-        with self._lock:
-            alive = self._thread is not None and self._thread.is_alive()
-            if alive and self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="upi-webhooks", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_round()
-            except Exception:
-                log.exception("webhook round failed")
-            self._stop.wait(self.wake_seconds)
+    def run_once(self) -> int:
+        return self.run_round()
