@@ -274,6 +274,79 @@ def gateway_process(
     return ServerProcess("gateway", [PYTHON, "app.py"], port, env, workdir)
 
 
+# Every variable the gateway reads (checkout/config.py); a sandbox bench drops them all from
+# the inherited environment so that the gateway runs at its documented defaults.
+GATEWAY_VARIABLES = (
+    "PORT HOST APP_ENV MONGODB_URI MONGODB_DB_NAME PAYMENT_PROVIDER MOBIKWIK_AUTH "
+    "MOBIKWIK_API_URL MOBIKWIK_HISTORY_URL UPI_ID UPI_PAYEE_NAME ALLOWED_ORIGINS "
+    "SESSION_EXPIRY_MINUTES RATE_LIMIT_MAX_REQUESTS RATE_LIMIT_WINDOW_MS ADMIN_SECRET "
+    "TRUSTED_PROXIES POLL_INTERVAL_SECONDS NONCE_EXPIRY_MINUTES LATE_PAYMENT_GRACE_MINUTES "
+    "AMOUNT_SUFFIX MAX_AMOUNT RATELIMIT_STORAGE_URI LOG_DIR LOG_FORMAT PUBLIC_URL SECRET_KEY "
+    "WEBHOOK_ALLOW_PRIVATE"
+).split()
+
+
+def sandbox_gateway_process(workdir: Path) -> ServerProcess:
+    """`python app.py` at its defaults (sandbox wallet, in-memory store, 3 s ticks, 1 worker).
+
+    Only PORT, LOG_DIR (scratch) and ADMIN_SECRET (to create checkouts through the merchant
+    API) are set; HOST stays the default 127.0.0.1.
+    """
+    port = free_port()
+    log_dir = workdir / "gateway-logs"
+    log_dir.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in GATEWAY_VARIABLES}
+    env.update(
+        {
+            "PORT": str(port),
+            "LOG_DIR": str(log_dir),
+            "ADMIN_SECRET": ADMIN_SECRET,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return ServerProcess("gateway", [PYTHON, "app.py"], port, env, workdir)
+
+
+def create_checkout(port: int, rupees: str, source_ip: str | None = None) -> dict[str, object]:
+    """One checkout through `POST /api/v1/checkout-sessions`; returns the 201 answer."""
+    client = Client(HOST, port, source_ip)
+    try:
+        status, raw = client.request(
+            "POST",
+            "/api/v1/checkout-sessions",
+            body=json.dumps({"amount": rupees, "description": "Bench order"}).encode(),
+            headers={"Authorization": f"Bearer {ADMIN_SECRET}", "Content-Type": "application/json"},
+        )
+    finally:
+        client.close()
+    if status != 201:
+        raise RuntimeError(f"checkout not created: {status} {raw[:200]!r}")
+    answer: dict[str, object] = json.loads(raw)
+    return answer
+
+
+# -- headless Chromium (Debian's, never a downloaded one) -----------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# A phone: 360 x 640 CSS px, touch, 1 device px per CSS px (as the browser tests use).
+PHONE: dict[str, object] = {
+    "viewport": {"width": 360, "height": 640},
+    "has_touch": True,
+    "is_mobile": True,
+    "device_scale_factor": 1,
+}
+
+
+def launch_chromium(playwright: object) -> object:
+    """Headless Debian Chromium through Playwright (imported by the caller)."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} not found: install Debian's chromium package")
+    return playwright.chromium.launch(  # type: ignore[attr-defined]
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+
+
 def bare_process(workdir: Path) -> ServerProcess:
     """bench/bare_app.py under the same gunicorn worker class, workers and threads."""
     port = free_port()

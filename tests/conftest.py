@@ -76,7 +76,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
-def _wait_for_port(port: int, timeout: float = 15.0) -> None:
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:
@@ -86,6 +86,31 @@ def _wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
+def start_nx_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The nx-27017 MongoDB wire-protocol server on a free loopback port, in memory."""
+    port = free_port()
+    executable = shutil.which("nx-27017", path=os.path.dirname(sys.executable)) or "nx-27017"
+    process = subprocess.Popen(
+        [
+            executable,
+            *("--db", "memory", "--host", "127.0.0.1", "-p", str(port)),
+            *("--log-file", str(workdir / "nx.log"), "--pid-file", str(workdir / "nx.pid")),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port)
+    return process, f"mongodb://127.0.0.1:{port}/"
+
+
+def child_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A clean environment for a server the test starts: no settings leak in from outside."""
+    keep = {"PATH", "HOME", "LANG", "SYSTEMROOT"}
+    environment = {name: value for name, value in os.environ.items() if name in keep}
+    environment.update(LOG_DIR=str(tmp_path / "logs"), PYTHONUNBUFFERED="1", **extra)
+    return environment
+
+
 @pytest.fixture(scope="session")
 def nx_mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real MongoDB wire-protocol server on loopback (or TEST_MONGODB_URI when given)."""
@@ -93,29 +118,9 @@ def nx_mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if given:
         yield given
         return
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("nx27017")
-    executable = shutil.which("nx-27017", path=os.path.dirname(sys.executable)) or "nx-27017"
-    process = subprocess.Popen(
-        [
-            executable,
-            "--db",
-            "memory",
-            "--host",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "--log-file",
-            str(workdir / "nx.log"),
-            "--pid-file",
-            str(workdir / "nx.pid"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, uri = start_nx_server(tmp_path_factory.mktemp("nx27017"))
     try:
-        _wait_for_port(port)
-        yield f"mongodb://127.0.0.1:{port}/"
+        yield uri
     finally:
         process.terminate()
         process.wait(10)

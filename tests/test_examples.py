@@ -25,7 +25,7 @@ import pytest
 import requests
 
 from checkout.webhooks import REDIRECT_FIELDS, sign, sign_fields, signing_key
-from tests.conftest import ADMIN_SECRET, free_port
+from tests.conftest import ADMIN_SECRET, child_environment, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -42,13 +42,6 @@ PLAIN_JS = [
     "nextjs/pages/api/upi-return.js",
     "node-express-merchant/server.js",
 ]
-
-
-def _environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    keep = {"PATH", "HOME", "LANG", "SYSTEMROOT"}
-    environment = {name: value for name, value in os.environ.items() if name in keep}
-    environment.update(LOG_DIR=str(tmp_path / "logs"), PYTHONUNBUFFERED="1", **extra)
-    return environment
 
 
 def _wait_for(url: str, process: subprocess.Popen[str]) -> None:
@@ -73,7 +66,7 @@ def start(tmp_path: Path) -> Iterator[Callable[..., str]]:
         process = subprocess.Popen(
             command,
             cwd=cwd,
-            env=_environment(tmp_path, PORT=str(port), **env),
+            env=child_environment(tmp_path, PORT=str(port), **env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -5,7 +5,6 @@ The wallet is a real local HTTP server answering the MobiKwik balance API.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import ADMIN_SECRET, free_port
+from tests.conftest import ADMIN_SECRET, child_environment, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -40,13 +39,6 @@ class StubWallet:
             return Response('{"success": false}', status=401, content_type="application/json")
         body = f'{{"success": true, "data": {{"balance": {balance}}}}}'
         return Response(body, content_type="application/json")
-
-
-def _environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    keep = {"PATH", "HOME", "LANG", "SYSTEMROOT"}
-    environment = {name: value for name, value in os.environ.items() if name in keep}
-    environment.update(LOG_DIR=str(tmp_path / "logs"), PYTHONUNBUFFERED="1", **extra)
-    return environment
 
 
 def _wait_until_healthy(base: str, process: subprocess.Popen[str]) -> None:
@@ -73,7 +65,7 @@ def serve(tmp_path: Path) -> Iterator[object]:
         process = subprocess.Popen(
             [part.format(port=port) for part in command],
             cwd=ROOT,
-            env=_environment(tmp_path, PORT=str(port), **extra),
+            env=child_environment(tmp_path, PORT=str(port), **extra),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -107,7 +99,7 @@ def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "app.py"],
         cwd=ROOT,
-        env=_environment(tmp_path, PORT="abc"),
+        env=child_environment(tmp_path, PORT="abc"),
         capture_output=True,
         text=True,
         timeout=60,

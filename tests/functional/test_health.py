@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
-from tests.conftest import Clock, free_port
+from tests.conftest import Clock, start_nx_server
 from tests.functional.conftest import assert_error, create_ok
 
 BALANCE_OK = {"success": True, "data": {"balance": "100.00"}}
@@ -125,41 +120,12 @@ def test_an_idle_gateway_makes_no_wallet_calls(
 # -- the store goes away ------------------------------------------------------------------
 
 
-def _wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
-
-
 @pytest.fixture
 def own_mongodb(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A wire-protocol server this test may stop (the shared one must stay up)."""
-    port = free_port()
-    executable = shutil.which("nx-27017", path=os.path.dirname(sys.executable)) or "nx-27017"
-    process = subprocess.Popen(
-        [
-            executable,
-            "--db",
-            "memory",
-            "--host",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "--log-file",
-            str(tmp_path / "nx.log"),
-            "--pid-file",
-            str(tmp_path / "nx.pid"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, uri = start_nx_server(tmp_path)
     try:
-        _wait_for_port(port)
-        yield f"mongodb://127.0.0.1:{port}/", process
+        yield uri, process
     finally:
         if process.poll() is None:
             process.terminate()
