@@ -68,3 +68,20 @@ def build_upi_uri(
         # Lone surrogates (e.g. from a JSON "\ud800" escape) have no UTF-8 form.
         raise UpiError("payee name, note and reference must be valid text") from error
     return f"upi://pay?{query}"
+
+
+# Apps that register a scheme of their own. On Android `upi://pay` opens a chooser;
+# iOS has no system chooser, so a button per app is what opens the right one there.
+UPI_APP_SCHEMES: tuple[tuple[str, str], ...] = (
+    ("GPay", "tez://upi/pay"),
+    ("PhonePe", "phonepe://pay"),
+    ("Paytm", "paytmmp://pay"),
+)
+
+
+def app_links(upi_uri: str) -> list[tuple[str, str]]:
+    """The same payment as `upi_uri`, addressed to each app in UPI_APP_SCHEMES."""
+    prefix, separator, query = upi_uri.partition("?")
+    if prefix != "upi://pay" or not separator:
+        raise UpiError("not a upi://pay link")
+    return [(name, f"{scheme}?{query}") for name, scheme in UPI_APP_SCHEMES]

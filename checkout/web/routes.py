@@ -15,6 +15,7 @@ from flask import url_for as flask_url_for
 from checkout import clock
 from checkout.domain.lifecycle import TERMINAL, Status
 from checkout.domain.money import display_rupees
+from checkout.domain.upi import app_links
 from checkout.extensions import csrf, limiter
 from checkout.gateway import client_ip, current_gateway
 from checkout.qr import qr_png_data_uri
@@ -81,6 +82,7 @@ def _context(session: PaymentSession) -> dict[str, Any]:
         "requested_text": display_rupees(session.totalAmountPaise),
         "suffixed": session.amountPaise != session.totalAmountPaise,
         "upi_uri": uri,
+        "app_links": app_links(uri),
         "qr_data_uri": None if terminal else qr_png_data_uri(uri),
         "return_url": merchant_return_url(session),
         "expires_at": session.expiresAt.isoformat().replace("+00:00", "Z"),

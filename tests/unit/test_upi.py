@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkout.domain.upi import UpiError, build_upi_uri, is_valid_vpa
+from checkout.domain.upi import UpiError, app_links, build_upi_uri, is_valid_vpa
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -170,3 +170,18 @@ def test_values_survive_a_round_trip(name: str, note: str, reference: str, paise
 def test_unencodable_text_is_refused() -> None:
     with pytest.raises(UpiError, match="valid text"):
         build_upi_uri(payee_vpa="shop@okaxis", payee_name="\ud800", amount_paise=100)
+
+
+def test_app_links_carry_the_same_payment() -> None:
+    uri = build_upi_uri(payee_vpa="shop@okaxis", payee_name="Shop", amount_paise=101801)
+    links = dict(app_links(uri))
+    assert links == {
+        "GPay": "tez://upi/pay?pa=shop@okaxis&pn=Shop&am=1018.01&cu=INR",
+        "PhonePe": "phonepe://pay?pa=shop@okaxis&pn=Shop&am=1018.01&cu=INR",
+        "Paytm": "paytmmp://pay?pa=shop@okaxis&pn=Shop&am=1018.01&cu=INR",
+    }
+
+
+def test_app_links_need_a_upi_pay_link() -> None:
+    with pytest.raises(UpiError):
+        app_links("https://example.com/?pa=x@y")

@@ -1,0 +1,301 @@
+"""How many bytes does a phone download to show the hosted pay page?
+
+Starts the gateway at its defaults (`python app.py`: sandbox wallet, in-memory store),
+opens one checkout through `POST /api/v1/checkout-sessions`, loads its `/pay/<token>`
+page in headless Chromium (Debian's, through Playwright) at 360x640 in a fresh browser
+context with the cache disabled, and sums what the network delivered for the page and
+every subresource: Chrome DevTools' `Network.loadingFinished.encodedDataLength`
+(response head + body as received), next to Playwright's `request.sizes()`.
+The QR is a data: URI inside the HTML, so it is counted with the HTML (and shown apart).
+
+Then: the status fragment the page polls every 2 s, fetched raw over a socket
+(`?seen=pending` while nothing changed -> 204; without `seen` -> the fragment), and the
+polls the page itself made while it stayed open. Budget (issue 3): under 80 KB.
+Every request must go to loopback.
+
+Usage:  .venv/bin/python bench/page_weight.py [--open-seconds 5]
+Loopback only; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import gzip
+import re
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from _support import (
+    HOST,
+    PHONE,
+    Table,
+    code_version,
+    create_checkout,
+    is_loopback,
+    launch_chromium,
+    load_average,
+    machine_summary,
+    sandbox_gateway_process,
+    workdir,
+)
+
+BUDGET_BYTES = 80 * 1024  # "under 80 KB transferred" (issue 3); 80 000 is checked too
+WAIT_MS = 15_000
+QR_PATTERN = re.compile(rb'src="(data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+)"')
+
+
+@dataclass
+class Resource:
+    request_id: str
+    url: str
+    kind: str = ""
+    status: int = 0
+    mime: str = ""
+    encoded: int | None = None  # CDP: bytes received, head + body
+    failed: str = ""
+    body: int | None = None  # Playwright: decoded body bytes
+    head: int | None = None  # Playwright: response head bytes
+    started: float = 0.0
+
+    @property
+    def path(self) -> str:
+        parts = urlsplit(self.url)
+        if parts.scheme == "data":
+            return self.url[:40] + "…"
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return re.sub(r"/pay/[^/?]+", "/pay/<token>", path)
+
+
+def raw_get(port: int, path: str, headers: dict[str, str]) -> tuple[int, int, int, bytes]:
+    """One GET over a fresh socket (Connection: close); (status, head bytes, body bytes, body)."""
+    lines = [f"GET {path} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    with socket.create_connection((HOST, port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, len(head) + 4, len(body), body
+
+
+def gzip_size(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=6))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--open-seconds",
+        type=float,
+        default=5.0,
+        help="how long the page stays open after load, to see its status polls (1-30)",
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.open_seconds <= 30:
+        parser.error("keep --open-seconds in 1..30")
+
+    from playwright.sync_api import sync_playwright
+
+    print(f"machine: {machine_summary()}; load average {load_average()}")
+    print(f"code: {code_version()}")
+    print(
+        "bench: page_weight, gateway at its defaults (sandbox, in-memory store), "
+        "headless /usr/bin/chromium 360x640, fresh context, cache disabled",
+        flush=True,
+    )
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(workdir("bench-page-weight-"))
+        gateway = stack.enter_context(sandbox_gateway_process(tmp))
+        base = f"http://{HOST}:{gateway.port}"
+        checkout = create_checkout(gateway.port, "499.00")
+        url = str(checkout["url"])
+        if url.startswith("/"):
+            url = base + url
+        if not is_loopback(urlsplit(url).hostname or ""):
+            raise RuntimeError(f"checkout url is not on loopback: {url}")
+        print(f"  checkout {checkout['orderId']} ({checkout['amount']}): {urlsplit(url).path}")
+
+        playwright = stack.enter_context(sync_playwright())
+        browser = launch_chromium(playwright)
+        stack.callback(browser.close)
+        context = browser.new_context(**PHONE)
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+
+        resources: dict[str, Resource] = {}
+        every_url: list[str] = []  # every request the browser sent for the page (CDP)
+        playwright_urls: list[str] = []  # the same, as Playwright saw them
+        t0 = time.monotonic()
+
+        def will_send(event: dict) -> None:
+            request = event["request"]
+            every_url.append(request["url"])
+            res = resources.setdefault(event["requestId"], Resource(event["requestId"], ""))
+            res.url = request["url"]
+            res.kind = event.get("type", "")
+            res.started = time.monotonic() - t0
+
+        def received(event: dict) -> None:
+            res = resources.get(event["requestId"])
+            if res:
+                res.status = int(event["response"]["status"])
+                res.mime = event["response"].get("mimeType", "")
+
+        def finished(event: dict) -> None:
+            res = resources.get(event["requestId"])
+            if res:
+                res.encoded = int(event["encodedDataLength"])
+
+        def failed(event: dict) -> None:
+            res = resources.get(event["requestId"])
+            if res:
+                res.failed = event.get("errorText", "failed")
+
+        cdp.on("Network.requestWillBeSent", will_send)
+        cdp.on("Network.responseReceived", received)
+        cdp.on("Network.loadingFinished", finished)
+        cdp.on("Network.loadingFailed", failed)
+        responses = []
+        page.on("request", lambda r: playwright_urls.append(r.url))
+        page.on("response", responses.append)
+
+        page.goto(url, wait_until="load", timeout=WAIT_MS)
+        loaded_at = time.monotonic() - t0
+        page.wait_for_selector("[data-status=pending]", timeout=WAIT_MS)
+        html = page.content()
+        poll_url = page.get_attribute("#checkout", "hx-get")
+        # Stay open: the page polls its status fragment every 2 s.
+        page.wait_for_timeout(args.open_seconds * 1000)
+        for response in responses:
+            with contextlib.suppress(Exception):
+                sizes = response.request.sizes()
+                for res in resources.values():
+                    if res.url == response.url and res.body is None:
+                        res.body = int(sizes["responseBodySize"])
+                        res.head = int(sizes["responseHeadersSize"])
+                        break
+        # The raw HTML as served (page.content() is the DOM after scripts ran).
+        status, _, _, served_html = raw_get(gateway.port, urlsplit(url).path, {})
+        status_path = (poll_url or "").split("?")[0]
+        hx = {"HX-Request": "true", "HX-Current-URL": url, "HX-Target": "checkout"}
+        seen_status = raw_get(gateway.port, f"{status_path}?seen=pending", hx)
+        fragment = raw_get(gateway.port, status_path, hx)
+        favicon_fetch = raw_get(gateway.port, "/static/img/favicon.svg", {})
+        static_bodies = {
+            path: raw_get(gateway.port, path, {})[3]
+            for path in ("/static/css/app.css", "/static/js/htmx.min.js", "/static/js/pay.js")
+        }
+        context.close()
+
+    # -- report ----------------------------------------------------------------------------
+    page_load = [r for r in resources.values() if "/status" not in r.url]
+    polls = [r for r in resources.values() if "/status" in r.url]
+    table = Table(["resource", "type", "status", "head B", "body B", "transferred B", "gzip-6 B"])
+    total = 0
+    total_gzip = 0
+    bodies = {**static_bodies, "/pay/<token>": served_html}
+    for res in sorted(page_load, key=lambda r: r.started):
+        moved = res.encoded or 0
+        total += moved
+        body = bodies.get(res.path)
+        gz = gzip_size(body) + (res.head or 0) if body is not None else None
+        total_gzip += gz if gz is not None else moved
+        table.add(
+            res.path,
+            res.kind,
+            res.status or res.failed,
+            res.head if res.head is not None else "?",
+            res.body if res.body is not None else "?",
+            moved,
+            gz if gz is not None else "-",
+        )
+    favicon_seen = any(r.path.endswith("favicon.svg") for r in page_load)
+    favicon_bytes = favicon_fetch[1] + favicon_fetch[2]
+    table.add("**total**", "", "", "", "", f"**{total}**", f"{total_gzip}")
+
+    qr = QR_PATTERN.search(served_html)
+    qr_uri_bytes = len(qr.group(1)) if qr else 0
+    qr_png_bytes = len(base64.b64decode(qr.group(1).split(b",", 1)[1])) if qr else 0
+
+    hosts = {}
+    for seen_url in every_url:
+        parts = urlsplit(seen_url)
+        key = parts.hostname or f"({parts.scheme}:)"
+        hosts[key] = hosts.get(key, 0) + 1
+    foreign = sorted(
+        {
+            parts.hostname or ""
+            for parts in map(urlsplit, every_url + playwright_urls)
+            if parts.scheme != "data" and not is_loopback(parts.hostname or "")
+        }
+    )
+
+    print()
+    print(f"load average at the end: {load_average()}")
+    print(f"pay page at 360x640, loaded (load event) in {loaded_at * 1000:.0f} ms:")
+    print(table.markdown())
+    print()
+    print(
+        f"  total transferred: {total} B = {total / 1024:.1f} KiB over {len(page_load)} requests; "
+        f"budget 80 KB ({BUDGET_BYTES} B): "
+        f"{'UNDER' if total < BUDGET_BYTES else 'OVER'} "
+        f"({BUDGET_BYTES - total:+d} B; against 80 000 B: {80_000 - total:+d} B)"
+    )
+    if not favicon_seen:
+        print(
+            f"  favicon: headless Chromium did not request it; a browser that does adds "
+            f"{favicon_bytes} B ({favicon_fetch[1]} head + {favicon_fetch[2]} body) -> "
+            f"{total + favicon_bytes} B, "
+            f"{'under' if total + favicon_bytes < BUDGET_BYTES else 'OVER'} the budget"
+        )
+    print(
+        f"  QR: inline in the HTML as a data: URI of {qr_uri_bytes} B "
+        f"({qr_png_bytes} B of PNG), i.e. {qr_uri_bytes * 100 // max(1, len(served_html))}% "
+        f"of the {len(served_html)} B HTML body (HTML fetched raw: {status})"
+    )
+    print(
+        f"  gzip-6 column: what the same bodies would weigh if a reverse proxy compressed them "
+        f"(the gateway itself does not): {total_gzip} B"
+    )
+    print()
+    print("status fragment (raw socket, HX-Request: true):")
+    print(
+        f"  GET {status_path.replace(urlsplit(url).path, '/pay/<token>')}?seen=pending -> "
+        f"{seen_status[0]}, {seen_status[1] + seen_status[2]} B "
+        f"({seen_status[1]} head + {seen_status[2]} body)"
+    )
+    print(
+        f"  GET {status_path.replace(urlsplit(url).path, '/pay/<token>')} -> {fragment[0]}, "
+        f"{fragment[1] + fragment[2]} B ({fragment[1]} head + {fragment[2]} body)"
+    )
+    poll_sizes = [f"{r.status}:{r.encoded}B" for r in sorted(polls, key=lambda r: r.started)]
+    print(
+        f"  polls the page made in {args.open_seconds:.0f} s open: {len(polls)} "
+        f"({', '.join(poll_sizes) or 'none'})"
+    )
+    print()
+    print(f"request hosts: {hosts}")
+    print(
+        f"  non-loopback requests: {len(foreign) and sum(hosts.get(h, 0) for h in foreign)}"
+        f"{' -> ' + ', '.join(foreign) if foreign else ' (none)'}"
+    )
+    ok = total < BUDGET_BYTES and not foreign and all(r.status == 200 for r in page_load)
+    print(f"  -> {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
