@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python bench/x.py` puts bench/, not the repo, on the path
+
+from checkout.config import ENV_VARIABLES  # noqa: E402
+
 BENCH_DIR = Path(__file__).resolve().parent
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
@@ -274,16 +278,9 @@ def gateway_process(
     return ServerProcess("gateway", [PYTHON, "app.py"], port, env, workdir)
 
 
-# Every variable the gateway reads (checkout/config.py); a sandbox bench drops them all from
-# the inherited environment so that the gateway runs at its documented defaults.
-GATEWAY_VARIABLES = (
-    "PORT HOST APP_ENV MONGODB_URI MONGODB_DB_NAME PAYMENT_PROVIDER MOBIKWIK_AUTH "
-    "MOBIKWIK_API_URL MOBIKWIK_HISTORY_URL UPI_ID UPI_PAYEE_NAME ALLOWED_ORIGINS "
-    "SESSION_EXPIRY_MINUTES RATE_LIMIT_MAX_REQUESTS RATE_LIMIT_WINDOW_MS ADMIN_SECRET "
-    "TRUSTED_PROXIES POLL_INTERVAL_SECONDS NONCE_EXPIRY_MINUTES LATE_PAYMENT_GRACE_MINUTES "
-    "AMOUNT_SUFFIX MAX_AMOUNT RATELIMIT_STORAGE_URI LOG_DIR LOG_FORMAT PUBLIC_URL SECRET_KEY "
-    "WEBHOOK_ALLOW_PRIVATE"
-).split()
+# Every variable the gateway reads; a sandbox bench drops them all from the inherited
+# environment so that the gateway runs at its documented defaults.
+GATEWAY_VARIABLES = ENV_VARIABLES
 
 
 def sandbox_gateway_process(workdir: Path) -> ServerProcess:

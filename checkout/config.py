@@ -149,6 +149,9 @@ _SPEC: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
 }
 
 
+ENV_VARIABLES: tuple[str, ...] = tuple(_SPEC)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the gateway can be told; built by `Settings.from_env`."""

@@ -270,6 +270,7 @@ def test_env_example_matches_settings_defaults() -> None:
     from checkout import config
 
     spec = config._SPEC
+    assert tuple(spec) == config.ENV_VARIABLES
     values = env_example()
     for variable, (_attribute, _parse, default) in spec.items():
         assert variable in values, f"{variable} is read by checkout.config but not in .env.example"
