@@ -170,12 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         cdp.on("Network.loadingFailed", failed)
         responses = []
         page.on("request", lambda r: playwright_urls.append(r.url))
-        page.on("response", responses.append)
+        page.on("response", lambda r: responses.append(r))
 
         page.goto(url, wait_until="load", timeout=WAIT_MS)
         loaded_at = time.monotonic() - t0
         page.wait_for_selector("[data-status=pending]", timeout=WAIT_MS)
-        html = page.content()
         poll_url = page.get_attribute("#checkout", "hx-get")
         # Stay open: the page polls its status fragment every 2 s.
         page.wait_for_timeout(args.open_seconds * 1000)
@@ -196,7 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         favicon_fetch = raw_get(gateway.port, "/static/img/favicon.svg", {})
         static_bodies = {
             path: raw_get(gateway.port, path, {})[3]
-            for path in ("/static/css/app.css", "/static/js/htmx.min.js", "/static/js/pay.js")
+            for path in (
+                "/static/css/app.css",
+                "/static/js/htmx.min.js",
+                "/static/js/pay.js",
+                "/static/img/favicon.svg",
+            )
         }
         context.close()
 
@@ -213,12 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         body = bodies.get(res.path)
         gz = gzip_size(body) + (res.head or 0) if body is not None else None
         total_gzip += gz if gz is not None else moved
+        inline = res.url.startswith("data:")
         table.add(
             res.path,
             res.kind,
             res.status or res.failed,
-            res.head if res.head is not None else "?",
-            res.body if res.body is not None else "?",
+            "inline" if inline else res.head if res.head is not None else "?",
+            "in HTML" if inline else res.body if res.body is not None else "?",
             moved,
             gz if gz is not None else "-",
         )
@@ -249,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table.markdown())
     print()
     print(
-        f"  total transferred: {total} B = {total / 1024:.1f} KiB over {len(page_load)} requests; "
+        f"  total transferred: {total} B = {total / 1024:.1f} KiB over "
+        f"{sum(not r.url.startswith('data:') for r in page_load)} network requests; "
         f"budget 80 KB ({BUDGET_BYTES} B): "
         f"{'UNDER' if total < BUDGET_BYTES else 'OVER'} "
         f"({BUDGET_BYTES - total:+d} B; against 80 000 B: {80_000 - total:+d} B)"
