@@ -49,7 +49,6 @@ def run_tick(
 ) -> TickReport:
     expired = expire_overdue(store, now=now)
     if not store.any_payable(now):
-        store.mark_baseline_stale(unless_set_after=now)
         return TickReport(ran=False, reason="idle", expired=expired)
     state = store.claim_tick(owner, now, wallet.LEASE)
     if state is None:
@@ -74,8 +73,8 @@ def _observe(
 ) -> dict[str, object]:
     """Turn what changed in the wallet into ledger entries; return the new wallet state."""
     if provider.has_history:
-        if state.baselineStale or state.cursor is None:
-            return {"cursor": now, "baselineAt": now, "baselineStale": False}
+        if state.cursor is None:
+            return {"cursor": now, "baselineAt": now}
         floor = state.baselineAt or state.cursor
         since = max(state.cursor - HISTORY_OVERLAP, floor)
         cursor = state.cursor
@@ -95,8 +94,8 @@ def _observe(
                 cursor = max(cursor, credit.occurred_at)
         return {"cursor": cursor}
     balance = provider.balance()
-    if state.baselineStale or state.baselinePaise is None:
-        return {"baselinePaise": balance, "baselineAt": now, "baselineStale": False}
+    if state.baselinePaise is None:
+        return {"baselinePaise": balance, "baselineAt": now}
     amount = balance_credit(state.baselinePaise, balance)
     if amount is not None:
         # Same baseline and balance give the same key: a tick retried after a crash

@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(seconds=60)
-MAX_DOUBLINGS = 16  # 2**failures would outgrow timedelta after a long outage
+MAX_DOUBLINGS = 16
+# Checkouts opened within this of a balance read share it: money that came in that
+# instant would have to match a new, still unseen amount exactly (and amounts of
+# checkouts just paid stay reserved), so one read serves a burst of openings.
+SHARED_READ = timedelta(seconds=1)  # 2**failures would outgrow timedelta after a long outage
 
 
 def interval(settings: Settings) -> timedelta:
@@ -89,23 +93,23 @@ def ensure_fresh_baseline(
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> int | None:
-    """The balance a new checkout starts from; re-read when nothing could be paid until now.
+    """The balance a new checkout starts from: re-read whenever nothing could be paid until now.
 
-    Idle means nothing can be paid right now. A tick that finds the gateway idle
-    marks the baseline stale, but the ticker may not have run since the last
-    checkout closed, so the store is asked too. A balance read within the last
-    poll interval still counts (the wallet is asked at most once per interval; a
-    repeated payment for a checkout that just completed cannot pay a new one,
-    because completed amounts stay reserved for a while). The re-read takes the
-    tick lease: checkouts opened together after an idle spell share one call.
+    While some checkout can be paid, the ticker keeps the baseline current and every
+    rise is a credit to attribute. When nothing can be paid (idle), the ticker asks
+    the wallet nothing, so money may have come in unseen: the first checkout opened
+    then re-reads the balance, and that money pays nothing. The re-read holds the
+    tick lease, so checkouts opened together share one call (and it counts as the
+    interval's tick); it does not wait for the interval, so only the move from idle
+    to busy can add one call to an interval.
     """
     state = store.wallet_state()
     known = state.baselinePaise is not None or provider.has_history
-    if not state.baselineStale and known and store.any_payable(now):
+    if known and store.any_payable(now):
         return state.baselinePaise
     if provider.has_history:
         # No balance to read: credits before this moment simply never count.
-        store.update_wallet_state({"baselineStale": False, "baselineAt": now, "cursor": now})
+        store.update_wallet_state({"baselineAt": now, "cursor": now})
         return None
     now_fn = now_fn or clock.utcnow
     owner = f"open:{uuid.uuid4().hex[:12]}"
@@ -113,24 +117,30 @@ def ensure_fresh_baseline(
     while True:
         moment = now_fn()
         current = store.wallet_state()
-        if _read_within_interval(current, moment, settings):
+        if _just_read(current, now):
             return current.baselinePaise
-        failing = current.consecutiveFailures and current.nextTickAt and current.nextTickAt > moment
-        if failing or monotonic() >= deadline:
+        backing_off = (
+            current.consecutiveFailures and current.nextTickAt and current.nextTickAt > moment
+        )
+        if backing_off or monotonic() >= deadline:
             raise Unavailable(
                 "The wallet cannot be reached right now; no checkout was opened. Try again shortly."
             )
-        claimed = store.claim_tick(owner, moment, LEASE)
+        claimed = store.claim_tick(owner, moment, LEASE, only_when_due=False)
         if claimed is not None:
+            if _just_read(claimed, now):  # read by another between the check and the claim
+                store.finish_tick(owner, {})
+                return claimed.baselinePaise
             return _read_baseline(store, provider, settings, owner, claimed, moment)
         sleep(0.05)
 
 
-def _read_within_interval(state: WalletState, now: datetime, settings: Settings) -> bool:
+def _just_read(state: WalletState, now: datetime) -> bool:
+    """A balance read at most SHARED_READ before `now` (by a checkout opened alongside)."""
     return (
         state.baselinePaise is not None
         and state.baselineAt is not None
-        and now - state.baselineAt < interval(settings)
+        and now - SHARED_READ <= state.baselineAt
     )
 
 
@@ -152,7 +162,7 @@ def _read_baseline(
     record_success(
         store,
         owner,
-        {"baselinePaise": balance, "baselineAt": now, "baselineStale": False},
+        {"baselinePaise": balance, "baselineAt": now},
         now=now,
         settings=settings,
     )

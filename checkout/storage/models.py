@@ -183,7 +183,6 @@ class WalletState(Document):
     lastTickAt = UTCDateTimeField()
     baselinePaise = IntField()
     baselineAt = UTCDateTimeField()
-    baselineStale = BooleanField(default=True)
     cursor = UTCDateTimeField()
     syntheticSeq = IntField(default=0)
     lastOkAt = UTCDateTimeField()

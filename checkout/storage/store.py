@@ -316,13 +316,16 @@ class Store:
         assert state is not None
         return state
 
-    def claim_tick(self, owner: str, now: datetime, lease: timedelta) -> WalletState | None:
-        """Take the single-flight lease if no tick is running and one is due."""
+    def claim_tick(
+        self, owner: str, now: datetime, lease: timedelta, *, only_when_due: bool = True
+    ) -> WalletState | None:
+        """Take the single-flight lease if no tick is running (and, by default, one is due)."""
         self.wallet_state()
-        due = Q(nextTickAt=None) | Q(nextTickAt__lte=now)
         free = Q(leaseUntil=None) | Q(leaseUntil__lte=now)
+        if only_when_due:
+            free &= Q(nextTickAt=None) | Q(nextTickAt__lte=now)
         with self._lock:
-            return WalletState.objects(Q(id=WALLET_ID) & due & free).modify(
+            return WalletState.objects(Q(id=WALLET_ID) & free).modify(
                 new=True, set__leaseOwner=owner, set__leaseUntil=now + lease
             )
 
@@ -341,17 +344,19 @@ class Store:
         """
         updates = {f"set__{name}": value for name, value in changes.items()}
         with self._lock:
+            if baseline:
+                # Written while the lease is still held, so whoever takes the lease
+                # next already sees this baseline.
+                not_newer = Q(baselineAt=None) | Q(baselineAt__lte=observed_at)
+                WalletState.objects(Q(id=WALLET_ID, leaseOwner=owner) & not_newer).update_one(
+                    **{f"set__{name}": value for name, value in baseline.items()}
+                )
             released = (
                 WalletState.objects(id=WALLET_ID, leaseOwner=owner).update_one(
                     set__leaseUntil=None, **updates
                 )
                 == 1
             )
-            if released and baseline:
-                not_newer = Q(baselineAt=None) | Q(baselineAt__lte=observed_at)
-                WalletState.objects(Q(id=WALLET_ID) & not_newer).update_one(
-                    **{f"set__{name}": value for name, value in baseline.items()}
-                )
         return released
 
     def update_wallet_state(self, changes: dict[str, Any]) -> None:
@@ -359,13 +364,6 @@ class Store:
         updates = {f"set__{name}": value for name, value in changes.items()}
         with self._lock:
             WalletState.objects(id=WALLET_ID).update_one(**updates)
-
-    def mark_baseline_stale(self, unless_set_after: datetime) -> None:
-        """Idle: the next checkout must re-read the balance, unless one just did."""
-        self.wallet_state()
-        older = Q(baselineAt=None) | Q(baselineAt__lte=unless_set_after)
-        with self._lock:
-            WalletState.objects(Q(id=WALLET_ID) & older).update_one(set__baselineStale=True)
 
     # -- sandbox wallet ------------------------------------------------------------
 

@@ -295,22 +295,6 @@ def test_finish_tick_never_writes_an_older_baseline_over_a_newer_one(store: Stor
     assert store.wallet_state().baselinePaise == 1000
 
 
-def test_mark_baseline_stale_spares_a_newer_baseline(store: Store) -> None:
-    store.update_wallet_state(
-        {"baselinePaise": 100, "baselineAt": T0 + timedelta(seconds=10), "baselineStale": False}
-    )
-    store.mark_baseline_stale(unless_set_after=T0 + timedelta(seconds=9))
-    assert store.wallet_state().baselineStale is False
-    store.mark_baseline_stale(unless_set_after=T0 + timedelta(seconds=10))
-    assert store.wallet_state().baselineStale is True
-
-
-def test_mark_baseline_stale_without_any_baseline(store: Store) -> None:
-    store.update_wallet_state({"baselineStale": False})
-    store.mark_baseline_stale(unless_set_after=T0)
-    assert store.wallet_state().baselineStale is True
-
-
 def test_wallet_state_is_one_document(store: Store) -> None:
     assert store.wallet_state().id == store.wallet_state().id
     assert WalletState.objects.count() == 1
