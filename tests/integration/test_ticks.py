@@ -754,3 +754,18 @@ def test_a_repeated_payment_does_not_pay_the_next_checkout_of_that_price(
     report = mk_gate.next_tick()
     assert report.completed == [] and len(report.unattributed) == 1
     assert mk_gate.status("B") == "pending"
+
+
+def test_a_checkout_opened_right_after_another_completes_is_paid(
+    mk_gate: Gate, wallet: StubWallet
+) -> None:
+    """The next customer opens within the same poll interval; their payment must count."""
+    mk_gate.open("A", 10000)
+    wallet.balance_paise += 10000
+    assert mk_gate.next_tick().completed == ["A"]
+    mk_gate.clock.advance(seconds=1)
+    assert mk_gate.tick().reason == "idle"
+    mk_gate.clock.advance(seconds=0.5)
+    mk_gate.open("B", 20000)
+    wallet.balance_paise += 20000
+    assert mk_gate.next_tick().completed == ["B"]
