@@ -99,13 +99,19 @@ def _session(token: str) -> PaymentSession:
     return checkouts.find_checkout_by_token(current_gateway().store, token, now=clock.utcnow())
 
 
+def _leave_for_merchant(session: PaymentSession, return_url: str | None) -> str | None:
+    """Paid or cancelled: a full page goes back to the merchant (an iframe posts instead)."""
+    done = session.status in (Status.COMPLETED.value, Status.CANCELLED.value)
+    return return_url if done and not is_embed() else None
+
+
 def _fragment(session: PaymentSession) -> Response:
     """The status fragment for htmx; tells the browser to leave for the merchant when done."""
     context = _context(session)
     response = make_response(render_template("pay/partials/status.html", **context))
     response.status_code = STOP_POLLING if context["terminal"] else 200
-    leave = context["return_url"] if not context["embed"] else None
-    if leave and session.status in (Status.COMPLETED.value, Status.CANCELLED.value):
+    leave = _leave_for_merchant(session, context["return_url"])
+    if leave:
         response.headers["HX-Redirect"] = leave
         response.status_code = 200
     return response
@@ -114,10 +120,8 @@ def _fragment(session: PaymentSession) -> Response:
 def _after_action(session: PaymentSession) -> Response:
     if is_htmx():
         return _fragment(session)
-    leave = merchant_return_url(session) if not is_embed() else None
-    if leave and session.status in (Status.COMPLETED.value, Status.CANCELLED.value):
-        return redirect(leave, code=303)
-    return redirect(page_url("pay.page", session), code=303)
+    leave = _leave_for_merchant(session, merchant_return_url(session))
+    return redirect(leave or page_url("pay.page", session), code=303)
 
 
 def _checked_action_form(token: str) -> None:
