@@ -112,18 +112,12 @@ def create_payment_session() -> Response:
     body = parse_body(CreatePaymentSessionBody)
     gateway = current_gateway()
     now = clock.utcnow()
-    order_id = body.orderId or checkouts.new_order_id()
-    # Nonce first (401 tells nothing), then the orderId (409 keeps the nonce unspent).
-    nonces.check_nonce(gateway.store, body.nonce, now=now)
-    if gateway.store.order_id_taken(order_id):
-        raise ApiError(409, f"orderId {order_id!r} is already used", [_field("orderId", "taken")])
-    nonces.consume_nonce(gateway.store, body.nonce, now=now)
-    session = checkouts.create_checkout(
+    session = checkouts.create_checkout_with_nonce(
         gateway.store,
         gateway.provider,
         gateway.settings,
         checkouts.CheckoutRequest(
-            order_id=order_id,
+            order_id=body.orderId or checkouts.new_order_id(),
             amount_paise=body.total_paise,
             source="seed",
             base_price_paise=body.basePrice,
@@ -134,8 +128,10 @@ def create_payment_session() -> Response:
             coupon_code=body.couponCode or None,
             ip=client_ip(),
         ),
+        nonce=body.nonce,
         now=now,
     )
+    uri = upi_uri_for(session)
     return jsonify(
         {
             "success": True,
@@ -144,8 +140,8 @@ def create_payment_session() -> Response:
             "url": hosted_url(session),
             "status": session.status,
             "expiresAt": iso(session.expiresAt),
-            "upiString": upi_uri_for(session),
-            "qrCode": qr_png_data_uri(upi_uri_for(session)),
+            "upiString": uri,
+            "qrCode": qr_png_data_uri(uri),
         }
     )
 

@@ -17,7 +17,7 @@ from checkout.domain.lifecycle import Status
 from checkout.domain.matching import candidate_amounts
 from checkout.domain.upi import build_upi_uri
 from checkout.providers.base import WalletProvider
-from checkout.services import wallet
+from checkout.services import nonces, wallet
 from checkout.services.errors import Conflict, NotFound, Unavailable
 from checkout.storage.models import Order, PaymentSession
 from checkout.storage.store import DuplicateOrderId, Store
@@ -123,6 +123,24 @@ def create_checkout(
     )
     log.info("checkout %s opened for %d paise", request.order_id, amount)
     return session
+
+
+def create_checkout_with_nonce(
+    store: Store,
+    provider: WalletProvider,
+    settings: Settings,
+    request: CheckoutRequest,
+    *,
+    nonce: object,
+    now: datetime,
+) -> PaymentSession:
+    """The seed's create: a live nonce first (a 401 reveals nothing), then the orderId
+    (a 409 leaves the nonce unspent), then the nonce is spent and the checkout opened."""
+    nonces.check_nonce(store, nonce, now=now)
+    if store.order_id_taken(request.order_id):
+        raise Conflict(f"orderId {request.order_id!r} is already used", field="orderId")
+    nonces.consume_nonce(store, nonce, now=now)
+    return create_checkout(store, provider, settings, request, now=now)
 
 
 def find_checkout(store: Store, order_id: str, *, now: datetime) -> PaymentSession:
