@@ -152,7 +152,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     application = create_app(settings)
     application.config["TESTING"] = True
     yield application
-    application.extensions[EXTENSION_KEY].ticker.stop()
+    application.extensions[EXTENSION_KEY].stop_background()
 
 
 @pytest.fixture

@@ -289,7 +289,7 @@ def live(
         server.shutdown()
         server.server_close()
         thread.join(5)
-        app.extensions[EXTENSION_KEY].ticker.stop()
+        app.extensions[EXTENSION_KEY].stop_background()
         gateway.http.close()
 
 

@@ -47,7 +47,7 @@ def mobikwik_app(settings: Settings, httpserver: HTTPServer) -> Iterator[Flask]:
     )
     application.config["TESTING"] = True
     yield application
-    application.extensions[EXTENSION_KEY].ticker.stop()
+    application.extensions[EXTENSION_KEY].stop_background()
 
 
 def test_provider_fault_makes_health_degraded_but_200(

@@ -53,7 +53,7 @@ def fuzzed_app(settings: Settings) -> Iterator[Flask]:
     )
     application.config["TESTING"] = True
     yield application
-    application.extensions[EXTENSION_KEY].ticker.stop()
+    application.extensions[EXTENSION_KEY].stop_background()
 
 
 CONFIG = schemathesis.Config.from_dict(

@@ -181,7 +181,7 @@ def test_hsts_only_in_production(settings: Settings, nx_mongodb_uri: str, httpse
         assert re.search(r"max-age=(\d+)", hsts) and int(re.findall(r"\d+", hsts)[0]) >= 86400
         assert secure.headers["X-Content-Type-Options"] == "nosniff"
     finally:
-        application.extensions[EXTENSION_KEY].ticker.stop()
+        application.extensions[EXTENSION_KEY].stop_background()
     # The same request to a development app carries no HSTS.
     development = create_app(settings)
     plain = development.test_client().get("/health", base_url="https://gateway.test")

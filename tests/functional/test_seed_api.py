@@ -159,7 +159,7 @@ def quick_app(settings: Settings) -> Iterator[Flask]:
     application = create_app(settings.with_overrides(poll_interval_seconds=1))
     application.config["TESTING"] = True
     yield application
-    application.extensions[EXTENSION_KEY].ticker.stop()
+    application.extensions[EXTENSION_KEY].stop_background()
 
 
 def test_payment_done_completed_then_already_completed(quick_app: Flask, clock: Clock) -> None:
