@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -24,6 +25,7 @@ from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
 
+ROOT = Path(__file__).resolve().parents[1]
 ADMIN_SECRET = "test-admin-secret-0123456789abcdef"
 SHOP_ORIGIN = "http://shop.test"
 AUTH = {"Authorization": f"Bearer {ADMIN_SECRET}"}
@@ -109,6 +111,63 @@ def child_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     environment = {name: value for name, value in os.environ.items() if name in keep}
     environment.update(LOG_DIR=str(tmp_path / "logs"), PYTHONUNBUFFERED="1", **extra)
     return environment
+
+
+def wait_for_http(url: str, process: subprocess.Popen[str], timeout: float = 30.0) -> None:
+    """Until `url` answers at all; fails at once (with the output) if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"{process.args} exited with {process.returncode}:\n{output}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing answered {url}")
+
+
+StartServer = Callable[..., str]
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[StartServer]:
+    """Run a server process the way a user would and wait for it; stopped after the test.
+
+    `command` may contain "{port}"; the port is also passed as PORT in a clean environment.
+    """
+    started: list[subprocess.Popen[str]] = []
+
+    def run(
+        command: list[str],
+        *,
+        port: int | None = None,
+        cwd: Path = ROOT,
+        ready_path: str = "/health",
+        **env: str,
+    ) -> str:
+        port = port or free_port()
+        process = subprocess.Popen(
+            [part.format(port=port) for part in command],
+            cwd=cwd,
+            env=child_environment(tmp_path, PORT=str(port), **env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append(process)
+        base = f"http://127.0.0.1:{port}"
+        wait_for_http(base + ready_path, process)
+        return base
+
+    yield run
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @pytest.fixture(scope="session")

@@ -17,17 +17,15 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
 from checkout.webhooks import REDIRECT_FIELDS, sign, sign_fields, signing_key
-from tests.conftest import ADMIN_SECRET, child_environment, free_port
+from tests.conftest import ADMIN_SECRET, ROOT, StartServer, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 NODE = shutil.which("node")
 
@@ -44,47 +42,6 @@ PLAIN_JS = [
 ]
 
 
-def _wait_for(url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            raise AssertionError(f"{process.args} exited with {process.returncode}:\n{output}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing answered {url}")
-
-
-@pytest.fixture
-def start(tmp_path: Path) -> Iterator[Callable[..., str]]:
-    started: list[subprocess.Popen[str]] = []
-
-    def run(command: list[str], port: int, cwd: Path, ready_path: str, **env: str) -> str:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=child_environment(tmp_path, PORT=str(port), **env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        started.append(process)
-        base = f"http://127.0.0.1:{port}"
-        _wait_for(base + ready_path, process)
-        return base
-
-    yield run
-    for process in started:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 def _until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -95,22 +52,11 @@ def _until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
     raise AssertionError("condition not met in time")
 
 
-EXPRESS = EXAMPLES / "node-express-merchant"
-MERCHANTS = {
-    "flask": ([sys.executable, "app.py"], EXAMPLES / "python-flask-merchant"),
-    "express": ([NODE or "node", "server.js"], EXPRESS),
-}
-
-
 # The Express merchant needs `npm install` (a network fetch), so the suite runs the Flask
 # one end to end; examples/README.md records the Express run by hand.
-@pytest.mark.parametrize("merchant", ["flask"])
-def test_merchant_end_to_end(merchant: str, start: Callable[..., str]) -> None:
-    gateway = start(
+def test_flask_merchant_end_to_end(start_server: StartServer) -> None:
+    gateway = start_server(
         [sys.executable, "app.py"],
-        free_port(),
-        ROOT,
-        "/health",
         ADMIN_SECRET=ADMIN_SECRET,
         WEBHOOK_ALLOW_PRIVATE="true",
     )
@@ -126,12 +72,11 @@ def test_merchant_end_to_end(merchant: str, start: Callable[..., str]) -> None:
         headers=master,
         timeout=10,
     ).json()
-    command, folder = MERCHANTS[merchant]
-    start(
-        command,
-        shop_port,
-        folder,
-        "/",
+    start_server(
+        [sys.executable, "app.py"],
+        port=shop_port,
+        cwd=EXAMPLES / "python-flask-merchant",
+        ready_path="/",
         UPI_CHECKOUT_URL=gateway,
         UPI_CHECKOUT_KEY=key,
         UPI_WEBHOOK_SECRET=endpoint["secret"],

@@ -9,17 +9,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import ADMIN_SECRET, child_environment, free_port
+from tests.conftest import ADMIN_SECRET, ROOT, StartServer, child_environment
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
@@ -39,49 +36,6 @@ class StubWallet:
             return Response('{"success": false}', status=401, content_type="application/json")
         body = f'{{"success": true, "data": {{"balance": {balance}}}}}'
         return Response(body, content_type="application/json")
-
-
-def _wait_until_healthy(base: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early with {process.returncode}")
-        try:
-            if requests.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("server did not answer /health")
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[object]:
-    started: list[subprocess.Popen[str]] = []
-
-    def start(command: list[str], **extra: str) -> str:
-        """Run `command` ("{port}" is filled in) and wait until it answers /health."""
-        port = free_port()
-        process = subprocess.Popen(
-            [part.format(port=port) for part in command],
-            cwd=ROOT,
-            env=child_environment(tmp_path, PORT=str(port), **extra),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        started.append(process)
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_healthy(base, process)
-        return base
-
-    yield start
-    for process in started:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _poll_status(base: str, order_id: str, wanted: str) -> str:
@@ -110,11 +64,11 @@ def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
 
 
 def test_seed_walk_through_against_python_app_py_with_a_mobikwik_stub(
-    serve: object, httpserver: HTTPServer
+    start_server: StartServer, httpserver: HTTPServer
 ) -> None:
     wallet = StubWallet()
     httpserver.expect_request("/p/wallet/balance").respond_with_handler(wallet.handle)
-    base = serve(  # type: ignore[operator]
+    base = start_server(
         [sys.executable, "app.py"],
         PAYMENT_PROVIDER="mobikwik",
         MOBIKWIK_AUTH="stub-token",
@@ -159,16 +113,16 @@ def test_seed_walk_through_against_python_app_py_with_a_mobikwik_stub(
     assert order["order"]["status"] == "confirmed" and order["order"]["totalAmount"] == 1018
 
 
-def test_embedded_default_serves_the_demo_link(serve: object) -> None:
-    base = serve([sys.executable, "app.py"])  # type: ignore[operator]
+def test_embedded_default_serves_the_demo_link(start_server: StartServer) -> None:
+    base = start_server([sys.executable, "app.py"])
     page = requests.get(f"{base}/l/demo", timeout=5)
     assert page.status_code == 200 and "Sandbox" in page.text
     home = requests.get(f"{base}/", timeout=5)
     assert "/l/demo" in home.text and "/health" in home.text
 
 
-def test_gunicorn_serves_wsgi_app(serve: object) -> None:
-    base = serve(  # type: ignore[operator]
+def test_gunicorn_serves_wsgi_app(start_server: StartServer) -> None:
+    base = start_server(
         [
             str(BIN / "gunicorn"),
             "-c",
