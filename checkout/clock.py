@@ -10,6 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
+def iso(moment: datetime | None) -> str | None:
+    """How every answer, page and webhook writes a time: UTC, milliseconds, a trailing Z."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
+
+
 def utcnow() -> datetime:
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)

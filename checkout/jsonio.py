@@ -18,6 +18,8 @@ from typing import Any
 from bson.decimal128 import Decimal128
 from flask.json.provider import DefaultJSONProvider
 
+from checkout.clock import iso
+
 # JSON's number grammar; str() of a finite Decimal always fits it ("1018.50", "1E+3").
 _JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 # Never shown to anyone, so no client string can pose as a number.
@@ -36,7 +38,7 @@ def loads(text: str | bytes, **kwargs: Any) -> Any:
 
 def _plain_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return iso(value)
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -26,6 +26,7 @@ from checkout.providers.base import ProviderError
 from checkout.qr import qr_png_data_uri
 from checkout.services import checkouts, nonces, sandbox, ticks
 from checkout.services.health import health_report
+from checkout.services.views import iso
 from checkout.storage.models import PaymentSession
 
 bp = Blueprint("api", __name__)
@@ -57,10 +58,6 @@ def parse_body(model: type[Model]) -> Model:
 
 def parse_query(model: type[Model]) -> Model:
     return model.model_validate(request.args.to_dict(), context=_validation_context())
-
-
-def iso(moment: Any) -> str | None:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
 
 
 def hosted_url(session: PaymentSession) -> str:

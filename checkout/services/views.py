@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from checkout.clock import iso
 from checkout.domain.money import rupees_decimal
 from checkout.storage.models import PaymentSession
 
 SESSION_ID_PREFIX = "cs_"
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
 
 
 def public_session_id(session: PaymentSession) -> str:

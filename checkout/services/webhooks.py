@@ -136,7 +136,7 @@ def emit(
         {
             "id": identifier,
             "type": event_type,
-            "createdAt": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "createdAt": iso(now),
             "data": data,
         }
     )

@@ -22,6 +22,7 @@ from checkout.qr import qr_png_data_uri
 from checkout.services import checkouts, keys, links, sandbox, ticks
 from checkout.services import signed_checkout as signed_checkout_service
 from checkout.services.errors import ServiceError
+from checkout.services.views import iso
 from checkout.storage.links import link_by_slug
 from checkout.storage.models import PaymentSession
 from checkout.urls import origin_of, with_query
@@ -85,7 +86,7 @@ def _context(session: PaymentSession) -> dict[str, Any]:
         "app_links": app_links(uri),
         "qr_data_uri": None if terminal else qr_png_data_uri(uri),
         "return_url": merchant_return_url(session),
-        "expires_at": session.expiresAt.isoformat().replace("+00:00", "Z"),
+        "expires_at": iso(session.expiresAt),
         "seconds_left": max(0, int((session.expiresAt - clock.utcnow()).total_seconds())),
         "form": ActionForm(meta={"csrf_context": session.token}),
         "poll_url": page_url("pay.status", session, seen=session.status),
