@@ -14,7 +14,15 @@ from flask import Response, current_app, g, jsonify, request, url_for
 
 from checkout import clock
 from checkout.api.auth import require_merchant
-from checkout.api.routes import GENEROUS, POLLING, bp, parse_body, parse_query
+from checkout.api.routes import (
+    GENEROUS,
+    POLLING,
+    bp,
+    hosted_url,
+    parse_body,
+    parse_query,
+    upi_uri_for,
+)
 from checkout.api.schemas import (
     CreateApiKeyBody,
     CreateCheckoutSessionBody,
@@ -34,12 +42,7 @@ from checkout.storage.models import PaymentSession
 
 
 def session_view(session: PaymentSession) -> dict[str, Any]:
-    settings = current_gateway().settings
-    return {
-        **session_data(session),
-        "url": public_base_url() + url_for("pay.page", token=session.token),
-        "upiString": checkouts.payment_uri(session, settings),
-    }
+    return {**session_data(session), "url": hosted_url(session), "upiString": upi_uri_for(session)}
 
 
 def _session(public_id: str) -> PaymentSession:
