@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
 
-from checkout.services.errors import ServiceError
+from checkout.services.errors import ServiceError, Unavailable
 from checkout.storage.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
         details = [{"field": exc.field, "message": exc.message}] if exc.field else []
-        return error_response(exc.status, exc.message, details, exc.extra)
+        response = error_response(exc.status, exc.message, details, exc.extra)
+        if isinstance(exc, Unavailable):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(ValidationError)
     def _validation_error(exc: ValidationError) -> Response:

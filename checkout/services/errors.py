@@ -28,4 +28,12 @@ class Conflict(ServiceError):
 
 
 class Unavailable(ServiceError):
+    """Nothing was decided; ``retry_after`` (seconds) tells the caller when trying again helps."""
+
     status = 503
+
+    def __init__(
+        self, message: str, *, retry_after: int = 5, field: str | None = None, **extra: object
+    ) -> None:
+        super().__init__(message, field=field, **extra)
+        self.retry_after = max(1, int(retry_after))
