@@ -14,6 +14,7 @@ from typing import Final
 
 __all__ = [
     "MAX_DEFAULT_RUPEES",
+    "ExponentDecimal",
     "MoneyError",
     "display_rupees",
     "format_rupees",
@@ -44,6 +45,17 @@ _NON_FINITE_WORDS: Final[frozenset[str]] = frozenset({"nan", "snan", "inf", "inf
 
 class MoneyError(ValueError):
     """An amount the gateway refuses; the message is a sentence fit to show a person."""
+
+
+class ExponentDecimal(Decimal):
+    """A number that was written with an exponent (JSON ``1e-2``), whatever its value.
+
+    ``Decimal("1e-2")`` prints as ``0.01``, so without this mark ``1e-2`` would pass
+    as an amount while ``1e3`` (printed ``1E+3``) is refused. JSON readers build
+    this type for such numbers; an amount refuses it, free-form data keeps it.
+    """
+
+    __slots__ = ()
 
 
 def parse_rupees(value: object, *, max_paise: int | None = None, allow_zero: bool = False) -> int:
@@ -139,6 +151,8 @@ def _paise_from_text(text: str) -> int:
 
 
 def _paise_from_decimal(value: Decimal) -> int:
+    if isinstance(value, ExponentDecimal):
+        raise MoneyError("must be written without an exponent")
     if not value.is_finite():
         raise MoneyError("must be a finite number")
     if value.is_signed():

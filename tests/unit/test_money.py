@@ -11,12 +11,14 @@ from hypothesis import strategies as st
 
 from checkout.domain.money import (
     MAX_DEFAULT_RUPEES,
+    ExponentDecimal,
     MoneyError,
     display_rupees,
     format_rupees,
     parse_rupees,
     rupees_decimal,
 )
+from checkout.jsonio import loads
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -249,3 +251,38 @@ def test_never_fails_with_anything_but_money_error(text: str) -> None:
         return
     assert paise > 0
     assert parse_rupees(format_rupees(paise)) == paise
+
+
+@pytest.mark.parametrize("text", ["1e-2", "1E-2", "10e-1", "1e0", "1E+0", "0.5e1", "1e2"])
+def test_an_exponent_is_refused_even_when_the_value_prints_plain(text: str) -> None:
+    number = loads(text)
+    assert isinstance(number, ExponentDecimal)
+    with pytest.raises(MoneyError, match="exponent"):
+        parse_rupees(number)
+    # The same amount written out is fine.
+    assert parse_rupees(loads(f"{Decimal(text):f}")) == int(Decimal(text) * 100)
+
+
+@FAST
+@given(
+    whole=st.integers(min_value=0, max_value=10**6),
+    fraction=st.text(alphabet="0123456789", max_size=3),
+    marker=st.sampled_from(["e", "E"]),
+    sign=st.sampled_from(["", "+", "-"]),
+    exponent=st.integers(min_value=0, max_value=12),
+)
+def test_no_json_number_with_an_exponent_is_an_amount(
+    whole: int, fraction: str, marker: str, sign: str, exponent: int
+) -> None:
+    text = f"{whole}{'.' + fraction if fraction else ''}{marker}{sign}{exponent}"
+    with pytest.raises(MoneyError):
+        parse_rupees(loads(text), max_paise=None)
+    if Decimal(text) > 0:  # zero is refused as zero; every other value for its exponent
+        with pytest.raises(MoneyError, match="exponent"):
+            parse_rupees(loads(text))
+
+
+@FAST
+@given(st.integers(min_value=1, max_value=10**9))
+def test_json_numbers_without_an_exponent_still_read_exactly(paise: int) -> None:
+    assert parse_rupees(loads(format_rupees(paise))) == paise
