@@ -9,14 +9,13 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel
 
 from checkout import clock
-from checkout.api.auth import require_merchant
+from checkout.api.auth import bearer_token, require_merchant
 from checkout.api.schemas import (
     CreatePaymentSessionBody,
     OrderRefBody,
     SandboxCreditBody,
     UpiQrQuery,
 )
-from checkout.domain.lifecycle import Status
 from checkout.domain.money import rupees_decimal
 from checkout.domain.upi import build_upi_uri
 from checkout.errors import ApiError
@@ -24,7 +23,7 @@ from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
 from checkout.providers.base import ProviderError
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts, nonces, sandbox, ticks
+from checkout.services import checkouts, early_tick, nonces, sandbox, seed
 from checkout.services.health import health_report
 from checkout.services.views import iso
 from checkout.storage.models import PaymentSession
@@ -147,10 +146,16 @@ def _field(name: str, message: str) -> dict[str, str]:
     return {"field": name, "message": message}
 
 
+def _merchant_caller() -> bool:
+    """A Bearer key, when one is sent, must be valid (401); none means the seed's caller."""
+    return bearer_token() is not None and require_merchant() is not None
+
+
 @bp.get("/api/payment-status/<order_id>")
 @limiter.limit(POLLING)
 def payment_status(order_id: str) -> Response:
-    session = checkouts.find_checkout(current_gateway().store, order_id, now=clock.utcnow())
+    store = current_gateway().store
+    session = seed.find(store, order_id, merchant=_merchant_caller(), now=clock.utcnow())
     return jsonify({"status": session.status})
 
 
@@ -159,34 +164,18 @@ def payment_status(order_id: str) -> Response:
 def payment_done() -> Response:
     body = parse_body(OrderRefBody)
     gateway = current_gateway()
-    session = checkouts.find_checkout(gateway.store, body.orderId, now=clock.utcnow())
-    expected = rupees_decimal(session.amountPaise)
-    if session.status == Status.COMPLETED.value:
-        answer: dict[str, Any] = {"status": "already-completed", "diff": expected}
-    else:
-        ticks.tick_soon(
-            gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
-        )
-        session = checkouts.find_checkout(gateway.store, body.orderId, now=clock.utcnow())
-        if session.status == Status.COMPLETED.value:
-            answer = {"status": "completed", "diff": expected}
-        else:
-            baseline = gateway.store.wallet_state().baselinePaise
-            initial = session.initialBalancePaise
-            diff = baseline - initial if baseline is not None and initial is not None else 0
-            answer = {
-                "status": "not-matched",
-                "diff": rupees_decimal(diff) if diff >= 0 else -rupees_decimal(-diff),
-                "sessionStatus": session.status,
-            }
-    answer["expected"] = expected
-    gateway.store.audit(
-        "payment_done",
-        now=clock.utcnow(),
-        order_id=session.orderId,
+    done = seed.payment_done(
+        gateway.store,
+        early_tick.for_ticker(gateway.ticker),
+        body.orderId,
+        merchant=_merchant_caller(),
+        now_fn=clock.utcnow,
         ip=client_ip(),
-        details={"result": answer["status"]},
     )
+    answer: dict[str, Any] = {"status": done.status, "diff": rupees_decimal(done.credited_paise)}
+    if done.status == "not-matched":
+        answer["sessionStatus"] = done.session_status
+    answer["expected"] = rupees_decimal(done.expected_paise)
     return jsonify(answer)
 
 
@@ -195,8 +184,13 @@ def payment_done() -> Response:
 def payment_cancel() -> Response:
     body = parse_body(OrderRefBody)
     gateway = current_gateway()
-    session = checkouts.cancel_checkout(
-        gateway.store, gateway.settings, body.orderId, now=clock.utcnow(), ip=client_ip()
+    session = seed.cancel(
+        gateway.store,
+        gateway.settings,
+        body.orderId,
+        merchant=_merchant_caller(),
+        now=clock.utcnow(),
+        ip=client_ip(),
     )
     return jsonify({"status": session.status})
 

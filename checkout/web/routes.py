@@ -7,6 +7,7 @@ the focus as they are) and 286 once the checkout is final (htmx stops polling).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, make_response, redirect, render_template, request
@@ -19,13 +20,13 @@ from checkout.domain.upi import app_links
 from checkout.extensions import csrf, limiter
 from checkout.gateway import client_ip, current_gateway
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts, keys, links, sandbox, ticks
+from checkout.services import checkouts, early_tick, keys, links, sandbox, ticks
 from checkout.services import signed_checkout as signed_checkout_service
 from checkout.services.errors import ServiceError
 from checkout.services.views import iso
 from checkout.storage.links import link_by_slug
 from checkout.storage.models import PaymentSession
-from checkout.urls import origin_of, with_query
+from checkout.urls import header_url, origin_of, with_query
 from checkout.web.forms import ActionForm, LinkCheckoutForm
 from checkout.webhooks import REDIRECT_FIELDS, sign_fields
 
@@ -60,7 +61,8 @@ def merchant_return_url(session: PaymentSession) -> str | None:
     if key is not None:
         params["t"] = str(int(clock.utcnow().timestamp()))
         params["signature"] = sign_fields(params, key, REDIRECT_FIELDS)
-    return with_query(target, **params)
+    # Pure ASCII: it goes into Location and HX-Redirect headers as well as the page.
+    return header_url(with_query(target, **params))
 
 
 def page_url(endpoint: str, session: PaymentSession, **extra: Any) -> str:
@@ -69,11 +71,39 @@ def page_url(endpoint: str, session: PaymentSession, **extra: Any) -> str:
     return flask_url_for(endpoint, token=session.token, **extra)
 
 
-def _context(session: PaymentSession) -> dict[str, Any]:
+def _checking_since() -> datetime | None:
+    """When "I've paid" was pressed, as the poll URL carries it (epoch milliseconds)."""
+    raw = request.args.get("checking", "")
+    if not raw.isdigit() or len(raw) > 15:
+        return None
+    return datetime.fromtimestamp(int(raw) / 1000, UTC)
+
+
+def _press_mark(moment: datetime) -> str:
+    return str(int(moment.timestamp() * 1000))
+
+
+def _checking(session: PaymentSession, since: datetime | None) -> bool:
+    if since is None or session.status != Status.PENDING.value:
+        return False
+    gateway = current_gateway()
+    return early_tick.still_checking(
+        gateway.store, gateway.settings, since=since, now=clock.utcnow()
+    )
+
+
+def _context(
+    session: PaymentSession, *, checking: datetime | None = None, not_seen: bool = False
+) -> dict[str, Any]:
+    """`checking`: an early tick asked for then may still run (the busy state);
+    `not_seen`: it has run and found nothing for this checkout."""
     gateway = current_gateway()
     settings = gateway.settings
     uri = checkouts.payment_uri(session, settings)
     terminal = Status(session.status) in TERMINAL
+    poll_args: dict[str, Any] = {"seen": session.status}
+    if checking is not None:
+        poll_args["checking"] = _press_mark(checking)
     return {
         "session": session,
         "settings": settings,
@@ -89,7 +119,9 @@ def _context(session: PaymentSession) -> dict[str, Any]:
         "expires_at": iso(session.expiresAt),
         "seconds_left": max(0, int((session.expiresAt - clock.utcnow()).total_seconds())),
         "form": ActionForm(meta={"csrf_context": session.token}),
-        "poll_url": page_url("pay.status", session, seen=session.status),
+        "poll_url": page_url("pay.status", session, **poll_args),
+        "checking": checking is not None,
+        "not_seen": not_seen,
         "poll_seconds": POLL_SECONDS,
         "page_url": page_url,
         "allowed_origins": list(settings.allowed_origins),
@@ -106,9 +138,11 @@ def _leave_for_merchant(session: PaymentSession, return_url: str | None) -> str 
     return return_url if done and not is_embed() else None
 
 
-def _fragment(session: PaymentSession) -> Response:
+def _fragment(
+    session: PaymentSession, *, checking: datetime | None = None, not_seen: bool = False
+) -> Response:
     """The status fragment for htmx; tells the browser to leave for the merchant when done."""
-    context = _context(session)
+    context = _context(session, checking=checking, not_seen=not_seen)
     response = make_response(render_template("pay/partials/status.html", **context))
     response.status_code = STOP_POLLING if context["terminal"] else 200
     leave = _leave_for_merchant(session, context["return_url"])
@@ -118,11 +152,12 @@ def _fragment(session: PaymentSession) -> Response:
     return response
 
 
-def _after_action(session: PaymentSession) -> Response:
+def _after_action(session: PaymentSession, *, checking: datetime | None = None) -> Response:
     if is_htmx():
-        return _fragment(session)
+        return _fragment(session, checking=checking)
     leave = _leave_for_merchant(session, merchant_return_url(session))
-    return redirect(leave or page_url("pay.page", session), code=303)
+    extra = {"checking": _press_mark(checking)} if checking is not None else {}
+    return redirect(leave or page_url("pay.page", session, **extra), code=303)
 
 
 def _checked_action_form(token: str) -> None:
@@ -150,13 +185,25 @@ def page(token: str) -> str:
         g.frame_ancestors = current_gateway().settings.allowed_origins
     merchant_urls = (session.returnUrl, session.cancelUrl)
     g.form_targets = {origin for url in merchant_urls if url and (origin := origin_of(url))}
-    return render_template("pay/page.html", **_context(session))
+    since = _checking_since()
+    busy = _checking(session, since)
+    not_seen = since is not None and not busy and session.status == Status.PENDING.value
+    context = _context(session, checking=since if busy else None, not_seen=not_seen)
+    return render_template("pay/page.html", **context)
 
 
 @bp.get("/pay/<token>/status")
 def status(token: str) -> Response:
+    """While an early tick may still run, "nothing changed" keeps the busy state on screen;
+    once it has run without finding the payment, the fragment says so."""
     session = _session(token)
-    if request.args.get("seen") == session.status and Status(session.status) not in TERMINAL:
+    since = _checking_since()
+    unchanged = request.args.get("seen") == session.status
+    if _checking(session, since):
+        return Response(status=204) if unchanged else _fragment(session, checking=since)
+    if since is not None and session.status == Status.PENDING.value:
+        return _fragment(session, not_seen=True)
+    if unchanged and Status(session.status) not in TERMINAL:
         return Response(status=204)
     return _fragment(session)
 
@@ -165,12 +212,17 @@ def status(token: str) -> Response:
 @csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
 @limiter.limit("6 per minute", key_func=_token_key)
 def paid(token: str) -> Response:
-    """ "I've paid": an early tick (single-flight), then the state as the store has it."""
+    """ "I've paid": start an early tick and answer at once with the busy state.
+
+    Never waits for the tick (a flood of presses would hold every worker thread);
+    the page's polling, or a reload without JavaScript, shows what it found.
+    """
     _checked_action_form(token)
-    gateway = current_gateway()
-    _session(token)
-    ticks.tick_soon(gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner)
-    return _after_action(_session(token))
+    session = _session(token)
+    if session.status != Status.PENDING.value:
+        return _after_action(session)
+    early_tick.for_ticker(current_gateway().ticker).start()
+    return _after_action(session, checking=clock.utcnow())
 
 
 @bp.post("/pay/<token>/cancel")

@@ -242,7 +242,10 @@ class LiveGateway:
         return credited
 
     def status(self, order_id: str) -> str:
-        response = self.http.get(f"{self.url}/api/payment-status/{order_id}", timeout=10)
+        # A key: without one the seed endpoints see only checkouts the seed flow opened.
+        response = self.http.get(
+            f"{self.url}/api/payment-status/{order_id}", headers=AUTH, timeout=10
+        )
         assert response.status_code == 200, response.text
         return str(response.json()["status"])
 

@@ -15,8 +15,9 @@ from flask.testing import FlaskClient
 from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
+from checkout.services import links
 from checkout.storage.models import AuditLog, Order, PaymentSession
-from tests.conftest import AUTH, Clock
+from tests.conftest import AUTH, SHOP_ORIGIN, Clock
 from tests.functional.conftest import (
     NONCE_RE,
     assert_error,
@@ -194,18 +195,25 @@ def test_payment_done_without_payment_is_not_matched(quick_app: Flask, clock: Cl
     assert client.get("/api/payment-status/ORD-12345").get_json() == {"status": "pending"}
 
 
-def test_payment_done_with_a_wrong_amount_is_not_matched_and_shows_the_diff(
+def test_payment_done_diff_is_only_what_this_checkout_was_credited(
     quick_app: Flask, clock: Clock
 ) -> None:
+    """The seed's diff was the wallet's whole change since opening: other customers'
+    payments. Here it is what reached this checkout: 0 until it is paid."""
     client = quick_app.test_client()
     create_ok(client)
+    create_ok(client, orderId="ORD-OTHER", basePrice=700, tax=0)
     assert client.post("/api/sandbox/credit", json={"amount": "500"}).status_code == 200
+    clock.advance(seconds=1)
+    assert quick_app.extensions[EXTENSION_KEY].ticker.tick().unattributed
+    assert client.post("/api/sandbox/credit", json={"orderId": "ORD-OTHER"}).status_code == 200
     clock.advance(seconds=1)
     body = client.post("/api/payment-done", json={"orderId": "ORD-12345"}).get_json()
     assert body["status"] == "not-matched"
-    assert body["diff"] == 500
+    assert body["diff"] == 0
     assert body["expected"] == 1018
     assert client.get("/api/payment-status/ORD-12345").get_json() == {"status": "pending"}
+    assert client.get("/api/payment-status/ORD-OTHER").get_json() == {"status": "completed"}
 
 
 def test_payment_done_is_audited_with_the_caller_ip(quick_app: Flask, clock: Clock) -> None:
@@ -243,6 +251,108 @@ def test_cancel_after_completion_is_409_and_changes_nothing(client: FlaskClient,
     assert "session_cancelled" not in audit_actions("ORD-12345")
 
 
+# -- who may act on a checkout by its orderId ---------------------------------------------
+
+
+def _open_v1(client: FlaskClient, order_id: str) -> None:
+    opened = client.post(
+        "/api/v1/checkout-sessions", json={"orderId": order_id, "amount": "250"}, headers=AUTH
+    )
+    assert opened.status_code == 201, opened.get_data(as_text=True)
+
+
+def _open_link(gateway: Gateway, clock: Clock) -> str:
+    link = links.create_link(title="Tea", amount_paise=3000, slug="tea", now=clock())
+    session = links.open_link_checkout(
+        gateway.store,
+        gateway.provider,
+        gateway.settings,
+        link,
+        name="Asha",
+        email="asha@example.com",
+        note=None,
+        chosen_paise=None,
+        now=clock(),
+        ip="127.0.0.1",
+    )
+    return session.orderId
+
+
+SEED_CALLS = [
+    ("status", lambda c, oid, h: c.get(f"/api/payment-status/{oid}", headers=h)),
+    ("done", lambda c, oid, h: c.post("/api/payment-done", json={"orderId": oid}, headers=h)),
+    ("cancel", lambda c, oid, h: c.post("/api/payment-cancel", json={"orderId": oid}, headers=h)),
+]
+
+
+@pytest.mark.parametrize("source", ["v1", "link"])
+@pytest.mark.parametrize(("name", "call"), SEED_CALLS, ids=[name for name, _ in SEED_CALLS])
+@pytest.mark.parametrize("origin", [None, SHOP_ORIGIN])
+def test_without_a_key_a_checkout_not_opened_by_the_seed_flow_looks_unknown(
+    client: FlaskClient,
+    gateway: Gateway,
+    clock: Clock,
+    source: str,
+    name: str,
+    call: Callable[..., Any],
+    origin: str | None,
+) -> None:
+    """The attack: POST /api/payment-cancel {"orderId": "1001"} cancelled a merchant's
+    checkout. An Origin header proves nothing, so an allowed one changes nothing either."""
+    if source == "v1":
+        order_id = "1001"
+        _open_v1(client, order_id)
+    else:
+        order_id = _open_link(gateway, clock)
+    headers = {"Origin": origin} if origin else {}
+    unknown = call(client, "NO-SUCH-ORDER", headers)
+    hidden = call(client, order_id, headers)
+    assert_error(hidden, 404, "orderId")
+    assert hidden.get_data() == unknown.get_data()
+    assert hidden.status_code == unknown.status_code == 404
+    assert PaymentSession.objects.get(orderId=order_id).status == "pending"
+    assert audit_actions(order_id) == ["session_created"]
+
+
+@pytest.mark.parametrize("source", ["v1", "link"])
+def test_with_a_merchant_key_the_seed_endpoints_act_on_any_checkout(
+    client: FlaskClient, gateway: Gateway, clock: Clock, source: str
+) -> None:
+    if source == "v1":
+        order_id = "1001"
+        _open_v1(client, order_id)
+    else:
+        order_id = _open_link(gateway, clock)
+    status = client.get(f"/api/payment-status/{order_id}", headers=AUTH)
+    assert status.status_code == 200 and status.get_json() == {"status": "pending"}
+    done = client.post("/api/payment-done", json={"orderId": order_id}, headers=AUTH)
+    assert done.status_code == 200 and done.get_json()["status"] == "not-matched"
+    assert done.get_json()["diff"] == 0
+    cancelled = client.post("/api/payment-cancel", json={"orderId": order_id}, headers=AUTH)
+    assert cancelled.status_code == 200 and cancelled.get_json() == {"status": "cancelled"}
+    assert PaymentSession.objects.get(orderId=order_id).status == "cancelled"
+
+
+def test_a_wrong_key_is_refused_rather_than_treated_as_none(client: FlaskClient) -> None:
+    create_ok(client)
+    wrong = {"Authorization": "Bearer not-a-key"}
+    assert_error(client.get("/api/payment-status/ORD-12345", headers=wrong), 401)
+    refused = client.post("/api/payment-cancel", json={"orderId": "ORD-12345"}, headers=wrong)
+    assert_error(refused, 401)
+    assert client.get("/api/payment-status/ORD-12345").get_json() == {"status": "pending"}
+
+
+def test_seed_flow_checkouts_keep_the_seed_behaviour_without_a_key(
+    client: FlaskClient, clock: Clock
+) -> None:
+    create_ok(client)
+    headers = {"Origin": SHOP_ORIGIN}
+    status = client.get("/api/payment-status/ORD-12345", headers=headers)
+    assert status.status_code == 200 and status.get_json() == {"status": "pending"}
+    cancelled = client.post("/api/payment-cancel", json={"orderId": "ORD-12345"})
+    assert cancelled.status_code == 200 and cancelled.get_json() == {"status": "cancelled"}
+
+
 # -- amounts -----------------------------------------------------------------------------
 
 
@@ -251,7 +361,7 @@ def test_second_session_with_the_same_price_gets_a_paise_suffix(client: FlaskCli
     second = create(client, orderId="ORD-2")
     assert first.get_json()["amount"] == 1018
     assert re.search(r'"amount": ?1018\.01[,}]', second.get_data(as_text=True))
-    assert "&am=1018.01&" in second.get_json()["upiString"]
+    assert "&am=1018.02&" in second.get_json()["upiString"]
 
 
 def test_amount_suffix_always_never_uses_whole_rupees(settings: Settings) -> None:

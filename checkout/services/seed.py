@@ -1,0 +1,96 @@
+"""The seed's orderId endpoints (status, "I've paid", cancel): who may reach which checkout.
+
+They take nothing but an orderId, and an orderId is guessable: integrators choose
+them ("1001"), and a seed-flow one is no secret either. An Origin header is no
+proof of anything (any client that is not a browser sends what it likes). So
+without a merchant key these endpoints see only the checkouts the seed flow
+itself opened; any other orderId answers exactly as an unknown one does, so a
+stranger learns nothing about it. With a key (the merchant's backend), any checkout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from checkout.config import Settings
+from checkout.domain.lifecycle import Status
+from checkout.services import checkouts
+from checkout.services.early_tick import EarlyTicks
+from checkout.services.errors import NotFound
+from checkout.storage.models import PaymentSession
+from checkout.storage.store import Store
+
+SEED_SOURCE = "seed"
+
+
+def find(store: Store, order_id: str, *, merchant: bool, now: datetime) -> PaymentSession:
+    """The checkout as the caller may see it; NotFound, as for an unknown id, if it may not."""
+    session = store.session_by_order_id(order_id)
+    if session is None or not (merchant or session.source == SEED_SOURCE):
+        # The very error checkouts.find_checkout gives for an id nobody used.
+        raise NotFound("Payment session not found", field="orderId")
+    return checkouts.apply_expiry(store, session, now=now)
+
+
+def cancel(
+    store: Store,
+    settings: Settings,
+    order_id: str,
+    *,
+    merchant: bool,
+    now: datetime,
+    ip: str | None,
+) -> PaymentSession:
+    find(store, order_id, merchant=merchant, now=now)
+    return checkouts.cancel_checkout(store, settings, order_id, now=now, ip=ip)
+
+
+@dataclass(frozen=True)
+class PaymentDone:
+    """The seed's answer, in paise: `credited` is what reached this checkout and nothing else.
+
+    The seed reported the wallet's whole change since the checkout opened, which
+    showed anyone other customers' payments; for an honest caller the two agree
+    (0 until paid, the amount once paid).
+    """
+
+    status: str  # completed | already-completed | not-matched
+    credited_paise: int
+    expected_paise: int
+    session_status: str
+
+
+def payment_done(
+    store: Store,
+    early: EarlyTicks,
+    order_id: str,
+    *,
+    merchant: bool,
+    now_fn: Callable[[], datetime],
+    ip: str | None,
+) -> PaymentDone:
+    """An early tick (shared and bounded: see early_tick), then the checkout as the store has it."""
+    session = find(store, order_id, merchant=merchant, now=now_fn())
+    if session.status == Status.COMPLETED.value:
+        result = "already-completed"
+    else:
+        early.wait()
+        session = find(store, order_id, merchant=merchant, now=now_fn())
+        result = "completed" if session.status == Status.COMPLETED.value else "not-matched"
+    paid = session.status == Status.COMPLETED.value
+    answer = PaymentDone(
+        status=result,
+        credited_paise=session.amountPaise if paid else 0,
+        expected_paise=session.amountPaise,
+        session_status=session.status,
+    )
+    store.audit(
+        "payment_done",
+        now=now_fn(),
+        order_id=session.orderId,
+        ip=ip,
+        details={"result": result},
+    )
+    return answer
