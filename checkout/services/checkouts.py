@@ -14,7 +14,7 @@ from typing import Any
 
 from checkout.config import Settings
 from checkout.domain.lifecycle import Status
-from checkout.domain.matching import candidate_amounts
+from checkout.domain.matching import MAX_SUFFIX_PAISE, ranked_amounts
 from checkout.domain.upi import build_upi_uri
 from checkout.providers.base import WalletProvider
 from checkout.services import nonces, wallet
@@ -69,16 +69,7 @@ def create_checkout(
     minutes = request.expires_in_minutes or settings.session_expiry_minutes
     expires_at = now + timedelta(minutes=minutes)
     payable_until = expires_at + timedelta(minutes=settings.late_payment_grace_minutes)
-    amount = store.reserve_amount(
-        candidate_amounts(request.amount_paise, always_suffix=settings.amount_suffix == "always"),
-        request.order_id,
-        payable_until,
-        now,
-    )
-    if amount is None:
-        raise Unavailable(
-            "Too many open checkouts for this amount right now; try again in a few minutes"
-        )
+    amount = _reserve_amount(store, settings, request, payable_until, now=now)
     session = PaymentSession(
         orderId=request.order_id,
         token=secrets.token_urlsafe(24),
@@ -123,6 +114,42 @@ def create_checkout(
     )
     log.info("checkout %s opened for %d paise", request.order_id, amount)
     return session
+
+
+def _reserve_amount(
+    store: Store,
+    settings: Settings,
+    request: CheckoutRequest,
+    payable_until: datetime,
+    *,
+    now: datetime,
+) -> int:
+    """Reserve the best free amount near the request; 503 when none is free.
+
+    Sharing an amount (or going above MAX_AMOUNT) would make attribution a guess,
+    so when every amount is held the caller is told when the first one frees up.
+    """
+    requested = request.amount_paise
+    low, high = requested - MAX_SUFFIX_PAISE, requested + 2 * MAX_SUFFIX_PAISE
+    reserved = store.reserved_amounts(low, high, now=now)
+    ranked = ranked_amounts(
+        requested,
+        reserved,
+        always_suffix=settings.amount_suffix == "always",
+        max_paise=settings.max_amount_paise,
+    )
+    amount = store.reserve_amount(ranked, request.order_id, payable_until, now)
+    if amount is not None:
+        return amount
+    frees_at = store.earliest_release(requested, requested + MAX_SUFFIX_PAISE, now=now)
+    wait = max(60, int((frees_at - now).total_seconds()) + 1) if frees_at else 60
+    minutes = -(-wait // 60)
+    raise Unavailable(
+        "Every payable amount near this price is held by an open checkout right now, so "
+        f"no new one can be told apart from them. Try again in about {minutes} minute"
+        f"{'s' if minutes != 1 else ''}.",
+        retry_after=wait,
+    )
 
 
 def create_checkout_with_nonce(
@@ -225,12 +252,18 @@ def complete_checkout(
     credit_key: str,
     final_balance: int | None,
 ) -> PaymentSession | None:
-    """Mark paid once; only the caller whose update wins writes the order."""
+    """Mark paid once; None when this call did not complete it.
+
+    The completing update also records that an order is owed (``orderPending``),
+    so a crash before the order is written is repaired by `write_owed_orders`;
+    a credit resumed after a crash finishes the order of a checkout it completed.
+    """
     changes: dict[str, Any] = {
         "completedAt": now,
         "payableUntil": None,
         "finalBalancePaise": final_balance,
         "creditKeys": [credit_key],
+        "orderPending": True,
     }
     session = store.transition(order_id, [Status.PENDING.value], Status.COMPLETED.value, changes)
     # One closed state per update: nx-27017 (the test server) mis-evaluates `$in`
@@ -247,11 +280,31 @@ def complete_checkout(
             conditions={"payableUntil__gt": now},
         )
     if session is None:
+        current = store.session_by_order_id(order_id)
+        if current is not None and current.orderPending and credit_key in current.creditKeys:
+            _write_order(store, current, now=now)  # completed by this credit before a crash
         return None
+    _write_order(store, session, now=now)
+    log.info("checkout %s completed%s", order_id, " (late)" if session.late else "")
+    return session
+
+
+def write_owed_orders(store: Store, *, now: datetime) -> list[str]:
+    """Write the order of every checkout completed without one (a crash in between)."""
+    return [
+        session.orderId
+        for session in store.sessions_owing_orders()
+        if _write_order(store, session, now=now)
+    ]
+
+
+def _write_order(store: Store, session: PaymentSession, *, now: datetime) -> bool:
+    """The steps after a completion, each safe to repeat; True if this call wrote the order."""
     # Keep the amount a while: a customer's repeated payment then stays unattributed
     # for the merchant to refund, instead of paying the next checkout of that price.
-    store.shorten_reservation(order_id, now + REPEAT_PAYMENT_GUARD)
-    store.insert_order(
+    store.shorten_reservation(session.orderId, (session.completedAt or now) + REPEAT_PAYMENT_GUARD)
+    credit_keys = list(session.creditKeys or [])
+    written = store.insert_order(
         Order(
             orderId=session.orderId,
             productDetails=session.productDetails,
@@ -260,18 +313,23 @@ def complete_checkout(
             totalAmountPaise=session.totalAmountPaise,
             amountPaidPaise=session.amountPaise,
             late=session.late,
-            creditKeys=[credit_key],
-            createdAt=now,
+            creditKeys=credit_keys,
+            createdAt=session.completedAt or now,
         )
     )
-    store.audit(
-        "payment_completed",
-        now=now,
-        order_id=order_id,
-        details={"amountPaise": session.amountPaise, "late": session.late, "credit": credit_key},
-    )
-    log.info("checkout %s completed%s", order_id, " (late)" if session.late else "")
-    return session
+    if written:
+        store.audit(
+            "payment_completed",
+            now=now,
+            order_id=session.orderId,
+            details={
+                "amountPaise": session.amountPaise,
+                "late": session.late,
+                "credit": credit_keys[0] if credit_keys else None,
+            },
+        )
+    store.order_written(session.orderId)
+    return written
 
 
 def payment_uri(session: PaymentSession, settings: Settings) -> str:

@@ -17,13 +17,15 @@ from checkout.config import Settings
 from checkout.domain.lifecycle import Status
 from checkout.domain.matching import (
     CreditEvidence,
+    EvidenceKind,
     OpenCheckout,
+    Outcome,
     attribute,
     balance_credit,
 )
 from checkout.providers.base import ProviderError, WalletProvider
 from checkout.services import wallet
-from checkout.services.checkouts import complete_checkout, expire_overdue
+from checkout.services.checkouts import complete_checkout, expire_overdue, write_owed_orders
 from checkout.storage.models import WalletCredit, WalletState
 from checkout.storage.store import Store
 
@@ -47,25 +49,51 @@ class TickReport:
 def run_tick(
     store: Store, provider: WalletProvider, settings: Settings, *, owner: str, now: datetime
 ) -> TickReport:
+    completed = finish_interrupted(store, now=now)
     expired = expire_overdue(store, now=now)
     if not store.any_payable(now):
-        return TickReport(ran=False, reason="idle", expired=expired)
+        return TickReport(ran=False, reason="idle", completed=completed, expired=expired)
     state = store.claim_tick(owner, now, wallet.LEASE)
     if state is None:
-        return TickReport(ran=False, reason="busy", expired=expired)
+        current = store.wallet_state()
+        dead = wallet.dead_holder(current)
+        state = store.claim_tick(owner, now, wallet.LEASE, dead_owner=dead) if dead else None
+    if state is None:
+        return TickReport(ran=False, reason="busy", completed=completed, expired=expired)
     try:
         changes = _observe(store, provider, state, now)
     except ProviderError as exc:
         wallet.record_fault(store, owner, state, exc, now=now, settings=settings)
-        return TickReport(ran=True, reason="provider-error", expired=expired, error=exc.reason)
-    report = TickReport(ran=True, reason="ok", expired=expired)
+        return TickReport(
+            ran=True,
+            reason="provider-error",
+            completed=completed,
+            expired=expired,
+            error=exc.reason,
+        )
+    report = TickReport(ran=True, reason="ok", completed=completed, expired=expired)
     try:
+        store.renew_lease(owner, now + wallet.LEASE)
         # Attribute while still holding the lease: whoever waits for this tick
         # ("I've paid") sees its results as soon as it sees the tick as finished.
         _attribute_new_credits(store, settings, now, changes.get("baselinePaise"), report)
     finally:
         wallet.record_success(store, owner, changes, now=now, settings=settings)
     return report
+
+
+def finish_interrupted(store: Store, *, now: datetime) -> list[str]:
+    """Finish what a crash left half done; safe to run anywhere, any number of times.
+
+    A credit whose decision was written completes exactly the checkouts it names
+    (never matched again), and every completed checkout gets its order. Runs at
+    start-up and at every tick, idle ones too.
+    """
+    completed = []
+    for credit in store.credits_attributing():
+        completed.extend(_settle(store, credit, now=now))
+    write_owed_orders(store, now=now)
+    return completed
 
 
 def _observe(
@@ -85,6 +113,7 @@ def _observe(
                 WalletCredit(
                     key=f"{provider.name}:{credit.key}",
                     provider=provider.name,
+                    kind=EvidenceKind.PAYMENT.value,
                     amountPaise=credit.amount_paise,
                     occurredAt=credit.occurred_at,
                     observedAt=now,
@@ -94,30 +123,55 @@ def _observe(
                 cursor = max(cursor, credit.occurred_at)
         return {"cursor": cursor}
     balance = provider.balance()
-    if state.baselinePaise is None:
+    baseline, baseline_at = _ledgered_baseline(store, state)
+    if baseline is None or baseline_at is None:
         return {"baselinePaise": balance, "baselineAt": now}
-    amount = balance_credit(state.baselinePaise, balance)
-    if amount is not None:
+    if balance != baseline:
         # Same baseline and balance give the same key: a tick retried after a crash
-        # cannot ledger one payment twice.
-        baseline_at = state.baselineAt.isoformat() if state.baselineAt else "-"
+        # cannot ledger one change twice. The entry carries the balance after it, so
+        # a crash before the baseline is written is repaired from the ledger.
+        rise = balance_credit(baseline, balance)
         store.record_credit(
             WalletCredit(
-                key=f"{provider.name}:balance:{baseline_at}:{state.baselinePaise}:{balance}",
+                key=f"{provider.name}:balance:{baseline_at.isoformat()}:{baseline}:{balance}",
                 provider=provider.name,
-                amountPaise=amount,
+                kind=EvidenceKind.BALANCE.value if rise else "debit",
+                amountPaise=rise if rise else baseline - balance,
                 occurredAt=None,
+                windowStart=baseline_at,
                 observedAt=now,
                 balanceAfterPaise=balance,
+                outcome="new" if rise else "debit",
+                state="new" if rise else "open",
             )
         )
     return {"baselinePaise": balance, "baselineAt": now}
+
+
+def _ledgered_baseline(store: Store, state: WalletState) -> tuple[int | None, datetime | None]:
+    """The baseline to compare with: the stored one, unless the ledger saw a later read.
+
+    A tick that ledgered a change and died before writing its baseline would
+    otherwise count that change again, inside a larger one, on its next read.
+    """
+    latest = store.latest_balance_entry()
+    if latest is not None and (
+        state.baselineAt is None or _ms(latest.observedAt) > _ms(state.baselineAt)
+    ):
+        return latest.balanceAfterPaise, latest.observedAt
+    return state.baselinePaise, state.baselineAt
+
+
+def _ms(moment: datetime) -> int:
+    # The store keeps milliseconds; compare at that precision.
+    return int(moment.timestamp() * 1000)
 
 
 def _attribute_new_credits(
     store: Store, settings: Settings, now: datetime, balance: object, report: TickReport
 ) -> None:
     final_balance = balance if isinstance(balance, int) else None
+    grace = timedelta(minutes=settings.late_payment_grace_minutes)
     for credit in reversed(store.credits(outcome="new", limit=200)):
         report.credits += 1
         open_checkouts = [
@@ -129,34 +183,84 @@ def _attribute_new_credits(
             )
             for s in store.payable_sessions(now)
         ]
-        evidence_time = credit.occurredAt or credit.observedAt
-        result = attribute(CreditEvidence(credit.amountPaise, evidence_time), open_checkouts)
-        completed = [
-            order_id
-            for order_id in result.checkout_ids
-            if complete_checkout(
-                store, order_id, now=now, credit_key=credit.key, final_balance=final_balance
-            )
-        ]
+        debits = store.open_debits(now - grace) if credit.kind == EvidenceKind.BALANCE else []
+        result = attribute(
+            _evidence(credit),
+            open_checkouts,
+            recent_debits={debit.amountPaise for debit in debits},
+        )
         event = None if result.matched else "credit.unattributed"
-        store.set_credit_outcome(credit.key, result.outcome.value, completed, event)
-        report.completed.extend(completed)
-        if not result.matched:
-            report.unattributed.append(credit.key)
-            store.audit(
-                "credit_unattributed",
-                now=now,
-                details={
-                    "credit": credit.key,
-                    "amountPaise": credit.amountPaise,
-                    "outcome": result.outcome.value,
-                },
+        if not store.decide_credit(
+            credit.key, result.outcome.value, list(result.checkout_ids), event
+        ):
+            continue  # decided by another tick
+        if result.matched:
+            report.completed.extend(
+                _settle(
+                    store, credit, now=now, final_balance=final_balance, ids=result.checkout_ids
+                )
             )
-            log.warning(
-                "credit of %d paise left unattributed (%s)",
-                credit.amountPaise,
-                result.outcome.value,
-            )
+            continue
+        if result.outcome == Outcome.REVERSAL:
+            reversed_debit = next(d for d in debits if d.amountPaise == credit.amountPaise)
+            store.reverse_debit(reversed_debit.key)
+        report.unattributed.append(credit.key)
+        store.audit(
+            "credit_unattributed",
+            now=now,
+            details={
+                "credit": credit.key,
+                "amountPaise": credit.amountPaise,
+                "outcome": result.outcome.value,
+                "why": _WHY.get(result.outcome, "no single explanation"),
+            },
+        )
+        log.warning(
+            "credit of %d paise left unattributed (%s)",
+            credit.amountPaise,
+            result.outcome.value,
+        )
+
+
+_WHY = {
+    Outcome.REVERSAL: "equals a debit seen within the grace window: read as its reversal",
+    Outcome.AMBIGUOUS: "more than one set of open checkouts explains it",
+    Outcome.BEFORE_CHECKOUT: "it may have arrived before the checkout of that amount existed",
+    Outcome.NO_MATCH: "no open checkout has this amount",
+    Outcome.TOO_MANY_OPEN: "too many open checkouts to prove one explanation",
+}
+
+
+def _evidence(credit: WalletCredit) -> CreditEvidence:
+    if credit.kind == EvidenceKind.BALANCE and credit.windowStart is not None:
+        return CreditEvidence.balance_rise(
+            credit.amountPaise, since=credit.windowStart, seen_at=credit.observedAt
+        )
+    return CreditEvidence(credit.amountPaise, credit.occurredAt or credit.observedAt)
+
+
+def _settle(
+    store: Store,
+    credit: WalletCredit,
+    *,
+    now: datetime,
+    final_balance: int | None = None,
+    ids: tuple[str, ...] | None = None,
+) -> list[str]:
+    """Complete the checkouts a decided credit names, then mark it attributed."""
+    completed = [
+        order_id
+        for order_id in (ids if ids is not None else tuple(credit.orderIds))
+        if complete_checkout(
+            store,
+            order_id,
+            now=now,
+            credit_key=credit.key,
+            final_balance=final_balance if final_balance is not None else credit.balanceAfterPaise,
+        )
+    ]
+    store.credit_attributed(credit.key)
+    return completed
 
 
 def tick_soon(

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from checkout import clock
 from checkout.config import Settings
 from checkout.providers.base import ProviderError, WalletProvider
+from checkout.services import leases
 from checkout.services.errors import Unavailable
 from checkout.storage.models import WalletState
 from checkout.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=30)
+# Short, and renewed by a tick while it works: a holder that died on another host
+# blocks no one for long (one on this host is recognised at once, see leases).
+LEASE = timedelta(seconds=15)
 MAX_BACKOFF = timedelta(seconds=60)
 MAX_DOUBLINGS = 16
 # Checkouts opened within this of a balance read share it: money that came in that
@@ -112,8 +114,10 @@ def ensure_fresh_baseline(
         store.update_wallet_state({"baselineAt": now, "cursor": now})
         return None
     now_fn = now_fn or clock.utcnow
-    owner = f"open:{uuid.uuid4().hex[:12]}"
-    deadline = monotonic() + settings.poll_interval_seconds + 2
+    owner = leases.process_owner("open")
+    # A running tick is waited for (it is reading the wallet anyway); an abandoned
+    # lease is taken over at once when its holder is known dead, else when it runs out.
+    deadline = monotonic() + LEASE.total_seconds() + 2
     while True:
         moment = now_fn()
         current = store.wallet_state()
@@ -126,13 +130,24 @@ def ensure_fresh_baseline(
             raise Unavailable(
                 "The wallet cannot be reached right now; no checkout was opened. Try again shortly."
             )
-        claimed = store.claim_tick(owner, moment, LEASE, only_when_due=False)
+        claimed = store.claim_tick(
+            owner, moment, LEASE, only_when_due=False, dead_owner=dead_holder(current)
+        )
         if claimed is not None:
             if _just_read(claimed, now):  # read by another between the check and the claim
                 store.finish_tick(owner, {})
                 return claimed.baselinePaise
             return _read_baseline(store, provider, settings, owner, claimed, moment)
         sleep(0.05)
+
+
+def dead_holder(state: WalletState) -> str | None:
+    """The lease's holder when it is held and that holder is certainly dead."""
+    if state.leaseUntil is None or not leases.owner_is_dead(state.leaseOwner):
+        return None
+    owner = state.leaseOwner
+    log.warning("taking over the wallet lease from a dead process (%s)", owner)
+    return owner
 
 
 def _just_read(state: WalletState, now: datetime) -> bool:

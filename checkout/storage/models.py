@@ -56,6 +56,7 @@ class PaymentSession(Document):
             "expiresAt",
             "payableUntil",
             "pendingEvents",
+            "orderPending",
         ],
     }
 
@@ -85,6 +86,10 @@ class PaymentSession(Document):
     # Outbox: the webhook event this state change owes, set in the same update as the
     # change itself, so a crash before the webhook is queued loses nothing.
     pendingEvents = ListField(StringField())
+    # Set by the completing update and cleared once the order is written: a crash in
+    # between leaves a debt that every tick (idle too) repays, so each completed
+    # checkout ends with exactly one order.
+    orderPending = BooleanField(default=False)
     createdAt = UTCDateTimeField(required=True)
     expiresAt = UTCDateTimeField(required=True)
     closedAt = UTCDateTimeField()
@@ -157,16 +162,31 @@ class WalletCredit(Document):
 
     meta = {
         "collection": "wallet_credits",
-        "indexes": [{"fields": ["key"], "unique": True}, "observedAt", "outcome"],
+        "indexes": [
+            {"fields": ["key"], "unique": True},
+            "observedAt",
+            "outcome",
+            "state",
+            "kind",
+        ],
     }
 
     key = StringField(required=True)
     provider = StringField(required=True)
+    # payment: one payment (a history item); balance: a rise between two reads;
+    # debit: a fall, kept so that a rise equal to it reads as its reversal.
+    kind = StringField(default="payment")
     amountPaise = IntField(required=True)
     occurredAt = UTCDateTimeField()
+    # A balance rise happened after this read (the previous one) and by observedAt.
+    windowStart = UTCDateTimeField()
     observedAt = UTCDateTimeField(required=True)
     balanceAfterPaise = IntField()
     outcome = StringField(default="new")  # new | exact | combination | no-match | ambiguous | …
+    # new → attributing (decision written, completions under way) → attributed, or
+    # new → unattributed; debits: open → reversed. The decision is written before any
+    # checkout completes, so a restart resumes it and never matches the credit again.
+    state = StringField(default="new")
     orderIds = ListField(StringField())
     pendingEvent = StringField()  # credit.unattributed, until the outbox has queued it
 

@@ -140,6 +140,25 @@ class Store:
                 return paise
         return None
 
+    def reserved_amounts(self, low: int, high: int, *, now: datetime) -> list[int]:
+        """Amounts held between ``low`` and ``high`` (inclusive) that are still reserved."""
+        with self._lock:
+            held = AmountReservation.objects(
+                paise__gte=low, paise__lte=high, releaseAfter__gt=now
+            ).only("paise")
+            return [reservation.paise for reservation in held]
+
+    def earliest_release(self, low: int, high: int, *, now: datetime) -> datetime | None:
+        """When the first amount between ``low`` and ``high`` frees up, if any is held."""
+        with self._lock:
+            first = (
+                AmountReservation.objects(paise__gte=low, paise__lte=high, releaseAfter__gt=now)
+                .order_by("releaseAfter")
+                .only("releaseAfter")
+                .first()
+            )
+        return first.releaseAfter if first else None
+
     def release_amount(self, order_id: str, paise: int | None = None) -> None:
         """Free an order's reservations, or only the one for ``paise``.
 
@@ -244,6 +263,16 @@ class Store:
             return False
         return True
 
+    def sessions_owing_orders(self, limit: int = 100) -> list[PaymentSession]:
+        with self._lock:
+            return list(PaymentSession.objects(orderPending=True).limit(limit))
+
+    def order_written(self, order_id: str) -> None:
+        with self._lock:
+            PaymentSession.objects(orderId=order_id, orderPending=True).update_one(
+                set__orderPending=False
+            )
+
     def order_by_order_id(self, order_id: str) -> Order | None:
         return Order.objects(orderId=order_id).first()
 
@@ -274,12 +303,45 @@ class Store:
             return False
         return True
 
-    def set_credit_outcome(
+    def decide_credit(
         self, key: str, outcome: str, order_ids: list[str], event: str | None = None
-    ) -> None:
-        WalletCredit.objects(key=key).update_one(
-            set__outcome=outcome, set__orderIds=order_ids, set__pendingEvent=event
-        )
+    ) -> bool:
+        """Write a new credit's verdict once; False when it was decided already.
+
+        Written before any checkout completes: a crash after this resumes the same
+        decision (``credits_attributing``) and never matches the credit again.
+        """
+        state = "attributing" if order_ids else "unattributed"
+        with self._lock:
+            updated = WalletCredit.objects(key=key, outcome="new").update_one(
+                set__outcome=outcome,
+                set__orderIds=order_ids,
+                set__state=state,
+                set__pendingEvent=event,
+            )
+        return updated == 1
+
+    def credits_attributing(self, limit: int = 100) -> list[WalletCredit]:
+        return list(WalletCredit.objects(state="attributing").limit(limit))
+
+    def credit_attributed(self, key: str) -> None:
+        with self._lock:
+            WalletCredit.objects(key=key, state="attributing").update_one(set__state="attributed")
+
+    def latest_balance_entry(self) -> WalletCredit | None:
+        """The newest balance rise or fall: the ledger says what the baseline must be."""
+        with self._lock:
+            return WalletCredit.objects(balanceAfterPaise__ne=None).order_by("-observedAt").first()
+
+    def open_debits(self, since: datetime) -> list[WalletCredit]:
+        """Falls seen after ``since`` that no rise has been read as reversing yet."""
+        with self._lock:
+            return list(WalletCredit.objects(kind="debit", state="open", observedAt__gt=since))
+
+    def reverse_debit(self, key: str) -> bool:
+        with self._lock:
+            updated = WalletCredit.objects(key=key, state="open").update_one(set__state="reversed")
+        return updated == 1
 
     # -- the outbox: events owed by state changes ----------------------------------
 
@@ -303,8 +365,12 @@ class Store:
         WalletCredit.objects(id=credit.id, pendingEvent=event).update_one(set__pendingEvent=None)
 
     def credits(self, outcome: str | None = None, limit: int = 100) -> list[WalletCredit]:
-        query = WalletCredit.objects(outcome=outcome) if outcome else WalletCredit.objects
-        return list(query.order_by("-observedAt").limit(limit))
+        """Credits (debits left out), newest first."""
+        query = WalletCredit.objects(kind__ne="debit")
+        if outcome:
+            query = query.filter(outcome=outcome)
+        with self._lock:
+            return list(query.order_by("-observedAt").limit(limit))
 
     def wallet_state(self) -> WalletState:
         with self._lock:
@@ -317,11 +383,22 @@ class Store:
         return state
 
     def claim_tick(
-        self, owner: str, now: datetime, lease: timedelta, *, only_when_due: bool = True
+        self,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        only_when_due: bool = True,
+        dead_owner: str | None = None,
     ) -> WalletState | None:
-        """Take the single-flight lease if no tick is running (and, by default, one is due)."""
+        """Take the single-flight lease if no tick is running (and, by default, one is due).
+
+        ``dead_owner`` names a holder known to be dead: its lease is free at once.
+        """
         self.wallet_state()
         free = Q(leaseUntil=None) | Q(leaseUntil__lte=now)
+        if dead_owner:
+            free |= Q(leaseOwner=dead_owner)
         if only_when_due:
             free &= Q(nextTickAt=None) | Q(nextTickAt__lte=now)
         with self._lock:
@@ -358,6 +435,14 @@ class Store:
                 == 1
             )
         return released
+
+    def renew_lease(self, owner: str, until: datetime) -> bool:
+        """Keep a lease while working, so a short lease need not outlast the slowest tick."""
+        with self._lock:
+            updated = WalletState.objects(id=WALLET_ID, leaseOwner=owner).update_one(
+                set__leaseUntil=until
+            )
+        return updated == 1
 
     def update_wallet_state(self, changes: dict[str, Any]) -> None:
         self.wallet_state()

@@ -56,7 +56,7 @@ def test_a_checkout_page_qr_decodes_to_its_upi_string(
     client: FlaskClient, settings: Settings
 ) -> None:
     create_ok(client, orderId="ORD-1")
-    session = create_ok(client, orderId="ORD-2")  # 1018.01: the suffix must be in the QR too
+    session = create_ok(client, orderId="ORD-2")  # 1018.02: the suffix must be in the QR too
     page = client.get(urlsplit(session["url"]).path)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -65,7 +65,7 @@ def test_a_checkout_page_qr_decodes_to_its_upi_string(
     decoded = decode_png_data_uri(html.unescape(sources[0]))
     assert decoded == session["upiString"]
     assert decoded == (
-        f"upi://pay?pa={settings.upi_id}&pn=UPI%20Checkout%20Demo&am=1018.01&cu=INR"
+        f"upi://pay?pa={settings.upi_id}&pn=UPI%20Checkout%20Demo&am=1018.02&cu=INR"
         "&tn=Order%20ORD-2&tr=ORD-2"
     )
     # The "Pay with UPI app" link carries the same URI.

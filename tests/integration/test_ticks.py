@@ -143,10 +143,11 @@ def test_exact_credit_completes_its_checkout_and_writes_one_order(gate: Gate) ->
 def test_same_requested_amount_gets_distinct_payable_amounts(gate: Gate) -> None:
     a = gate.open("A", 101800)
     b = gate.open("B", 101800)
-    assert (a.amountPaise, b.amountPaise) == (101800, 101801)
+    # The second takes the ruler's next suffix (see test_matching: pair sums stay distinct).
+    assert (a.amountPaise, b.amountPaise) == (101800, 101802)
     gate.tick()
 
-    gate.pay_sandbox(101801)
+    gate.pay_sandbox(101802)
     assert gate.next_tick().completed == ["B"]
     assert (gate.status("A"), gate.status("B")) == ("pending", "completed")
 
@@ -157,14 +158,18 @@ def test_same_requested_amount_gets_distinct_payable_amounts(gate: Gate) -> None
 
 def test_amount_suffix_always_never_uses_the_requested_amount(gate: Gate) -> None:
     gate.settings = gate.settings.with_overrides(amount_suffix="always")
-    assert [gate.open(f"S{i}", 10000).amountPaise for i in range(3)] == [10001, 10002, 10003]
+    assert [gate.open(f"S{i}", 10000).amountPaise for i in range(3)] == [10001, 10003, 10007]
 
 
 def test_all_hundred_amounts_taken_refuses_a_new_checkout(gate: Gate) -> None:
     opened = [gate.open(f"S{index}", 10000).amountPaise for index in range(100)]
-    assert opened == list(range(10000, 10100))
-    with pytest.raises(Unavailable):
+    assert sorted(opened) == list(range(10000, 10100))
+    with pytest.raises(Unavailable) as refused:
         gate.open("one-too-many", 10000)
+    # It says when an amount frees up: the first reservation ends with its grace window.
+    held = gate.settings.session_expiry_minutes + gate.settings.late_payment_grace_minutes
+    assert refused.value.retry_after == held * 60 + 1
+    assert f"about {held + 1} minutes" in refused.value.message
     assert gate.store.session_by_order_id("one-too-many") is None
 
 
@@ -225,11 +230,73 @@ def test_debit_moves_the_baseline_and_pays_nothing(mk_gate: Gate, wallet: StubWa
     wallet.balance_paise = 100000
     mk_gate.open("A", 10000)
     mk_gate.tick()
-    wallet.balance_paise -= 10000  # the merchant spent money
+    wallet.balance_paise -= 4000  # the merchant spent money
     assert mk_gate.next_tick().credits == 0
-    assert mk_gate.store.wallet_state().baselinePaise == 90000
+    assert mk_gate.store.wallet_state().baselinePaise == 96000
     wallet.balance_paise += 10000
     assert mk_gate.next_tick().completed == ["A"]
+
+
+def test_exact_amount_and_a_sum_both_explaining_a_rise_complete_nothing(
+    gate: Gate,
+) -> None:
+    """Issue 7.1: ₹60 and ₹20 paid in one tick look like the ₹80 checkout paid."""
+    for order_id, paise in {"P60": 6000, "P20": 2000, "P80": 8000}.items():
+        gate.open(order_id, paise)
+    gate.tick()
+    gate.pay_sandbox(6000)
+    gate.pay_sandbox(2000)
+
+    report = gate.next_tick()
+    assert report.completed == []
+    assert [gate.status(o) for o in ("P60", "P20", "P80")] == ["pending"] * 3
+    (credit,) = gate.store.credits()
+    assert credit.outcome == "ambiguous" and credit.state == "unattributed"
+    assert Order.objects.count() == 0
+
+
+def test_a_rise_equal_to_a_recent_fall_is_a_reversal_and_pays_nothing(
+    mk_gate: Gate, wallet: StubWallet
+) -> None:
+    """Issue 7.2: a ₹25 debit seen and then reversed must not pay the ₹25 checkout."""
+    wallet.balance_paise = 100000
+    mk_gate.open("A", 2500)
+    mk_gate.tick()
+    wallet.balance_paise -= 2500
+    mk_gate.next_tick()
+    wallet.balance_paise += 2500  # the bank reverses the debit
+
+    report = mk_gate.next_tick()
+    assert report.completed == [] and mk_gate.status("A") == "pending"
+    (credit,) = mk_gate.store.credits()
+    assert credit.outcome == "reversal"
+    (line,) = AuditLog.objects(action="credit_unattributed")
+    assert line.details["outcome"] == "reversal" and "reversal" in line.details["why"]
+
+    # The fall is used up: the customer's real payment afterwards completes A.
+    wallet.balance_paise += 2500
+    assert mk_gate.next_tick().completed == ["A"]
+
+
+def test_a_balance_rise_cannot_pay_a_checkout_opened_after_the_previous_read(
+    mk_gate: Gate, wallet: StubWallet, clock: Clock
+) -> None:
+    """Issue 7.3: a stray ₹33 lands, a ₹33 checkout opens under a second later."""
+    mk_gate.open("A", 10000)  # keeps the gateway awake
+    mk_gate.tick()
+    clock.advance(seconds=1)
+    wallet.balance_paise += 3300  # stray money, between two reads
+    mk_gate.open("B", 3300)
+
+    report = mk_gate.next_tick()
+    assert report.completed == [] and mk_gate.status("B") == "pending"
+    (credit,) = mk_gate.store.credits()
+    assert credit.outcome == "before-checkout"
+    assert credit.windowStart is not None and credit.windowStart < mk_gate.session("B").createdAt
+
+    # B's own payment, made after a read that B predates, completes it.
+    wallet.balance_paise += 3300
+    assert mk_gate.next_tick().completed == ["B"]
 
 
 # -- 5. evidence time ---------------------------------------------------------------------------
@@ -248,7 +315,7 @@ def test_credit_before_a_checkout_existed_does_not_complete_it(
     report = history_gate.next_tick()
     assert report.completed == [] and history_gate.status("B") == "pending"
     (credit,) = history_gate.store.credits()
-    assert credit.outcome == "no-match"
+    assert credit.outcome == "before-checkout"
     assert credit.occurredAt == clock() - timedelta(seconds=INTERVAL + 10)
 
     # The same amount paid after B was opened completes it.
@@ -651,7 +718,9 @@ def test_a_credit_ledgered_just_before_a_crash_is_attributed_once(
         if rows:
             doc._get_collection().insert_many(rows)
     (credit,) = store.credits()
-    store.set_credit_outcome(credit.key, "new", [])
+    WalletCredit.objects(key=credit.key).update_one(
+        set__outcome="new", set__state="new", set__orderIds=[]
+    )
     assert mk_gate.status("A") == "pending" and orders_of("A") == []
 
     clock.advance(seconds=INTERVAL)
@@ -711,13 +780,13 @@ def test_sandbox_pays_the_exact_payable_amount(gate: Gate) -> None:
     gate.open("B", 10000)
     gate.tick()
     amount, balance = pay_checkout(gate.store, "B", now=gate.clock())
-    assert (amount, balance) == (10001, 10001)
+    assert (amount, balance) == (10002, 10002)
     assert gate.next_tick().completed == ["B"]
     with pytest.raises(Conflict):
         pay_checkout(gate.store, "B", now=gate.clock())
     with pytest.raises(NotFound):
         pay_checkout(gate.store, "nope", now=gate.clock())
-    assert gate.store.sandbox_balance() == 10001
+    assert gate.store.sandbox_balance() == 10002
     assert AuditLog.objects(action="sandbox_credit").count() == 1
 
 
@@ -749,7 +818,7 @@ def test_a_repeated_payment_does_not_pay_the_next_checkout_of_that_price(
     wallet.balance_paise += 10000
     assert mk_gate.next_tick().completed == ["A"]
     mk_gate.clock.advance(seconds=INTERVAL)
-    assert mk_gate.open("B", 10000).amountPaise == 10001  # ₹100.00 is still reserved
+    assert mk_gate.open("B", 10000).amountPaise == 10002  # ₹100.00 is still reserved
     wallet.balance_paise += 10000  # A's customer pays again
     report = mk_gate.next_tick()
     assert report.completed == [] and len(report.unattributed) == 1

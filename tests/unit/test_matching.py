@@ -13,14 +13,17 @@ from hypothesis import strategies as st
 
 from checkout.domain.lifecycle import Status
 from checkout.domain.matching import (
+    SIDON_SUFFIXES,
     Attribution,
     CreditEvidence,
+    EvidenceKind,
     OpenCheckout,
     Outcome,
+    ambiguous_pairs,
     attribute,
     balance_credit,
-    candidate_amounts,
     choose_payable_amount,
+    ranked_amounts,
 )
 
 FAST = settings(max_examples=200, deadline=None)
@@ -35,6 +38,15 @@ def co(
 
 
 def credit(amount: int, minutes: int | None = None) -> CreditEvidence:
+    """A balance rise seen after a read at T0 + ``minutes`` (unknown window when None)."""
+    if minutes is None:
+        return CreditEvidence(amount, None, EvidenceKind.BALANCE)
+    since = T0 + timedelta(minutes=minutes)
+    return CreditEvidence.balance_rise(amount, since=since, seen_at=since + timedelta(seconds=3))
+
+
+def payment(amount: int, minutes: int | None = None) -> CreditEvidence:
+    """One payment (a history item, a bank message) at T0 + ``minutes``."""
     occurred = None if minutes is None else T0 + timedelta(minutes=minutes)
     return CreditEvidence(amount, occurred)
 
@@ -48,9 +60,31 @@ def test_exact() -> None:
     assert result.matched
 
 
-def test_exact_preferred_over_combinations() -> None:
-    result = attribute(credit(300), [co("a", 100), co("b", 200), co("c", 300)])
-    assert result == Attribution(Outcome.EXACT, ("c",))
+def test_exact_and_a_sum_together_are_ambiguous_for_a_balance_rise() -> None:
+    """Issue 7.1: ₹60 + ₹20 paid in one tick is not the ₹80 checkout paid."""
+    checkouts = [co("p60", 6000), co("p20", 2000), co("p80", 8000)]
+    assert attribute(credit(8000), checkouts) == Attribution(Outcome.AMBIGUOUS)
+    # A sum that needs a checkout created after the read does not count against it.
+    later = [co("a", 100), co("b", 200, minutes=10), co("c", 300)]
+    assert attribute(credit(300, minutes=5), later) == Attribution(Outcome.EXACT, ("c",))
+
+
+def test_one_payment_never_needs_sums() -> None:
+    checkouts = [co("a", 100), co("b", 200), co("c", 300)]
+    assert attribute(payment(300), checkouts) == Attribution(Outcome.EXACT, ("c",))
+    assert attribute(payment(300), checkouts[:2]).outcome is Outcome.NO_MATCH
+    assert attribute(payment(300, minutes=0), [co("a", 300), co("b", 300)]).outcome is (
+        Outcome.AMBIGUOUS
+    )
+
+
+def test_a_rise_equal_to_a_recent_debit_is_a_reversal() -> None:
+    """Issue 7.2: the balance fell by ₹25 and rose back; the ₹25 checkout is not paid."""
+    result = attribute(credit(2500), [co("a", 2500)], recent_debits={2500})
+    assert result == Attribution(Outcome.REVERSAL)
+    assert attribute(credit(2500), [co("a", 2500)], recent_debits={4000}).matched
+    # A payment is never a reversal: it names itself.
+    assert attribute(payment(2500), [co("a", 2500)], recent_debits={2500}).matched
 
 
 def test_two_exact_candidates_are_ambiguous() -> None:
@@ -69,14 +103,26 @@ def test_no_match() -> None:
 
 def test_evidence_time_excludes_later_checkouts() -> None:
     checkouts = [co("early", 100, minutes=0), co("late", 100, minutes=10)]
-    assert attribute(credit(100, minutes=5), checkouts) == Attribution(Outcome.EXACT, ("early",))
+    for evidence in (credit(100, minutes=5), payment(100, minutes=5)):
+        assert attribute(evidence, checkouts) == Attribution(Outcome.EXACT, ("early",))
     # Without a time, both could be the one paid for.
     assert attribute(credit(100), checkouts).outcome is Outcome.AMBIGUOUS
 
 
 def test_evidence_time_is_inclusive() -> None:
     assert attribute(credit(100, minutes=0), [co("a", 100)]).checkout_ids == ("a",)
-    assert attribute(credit(100, minutes=-1), [co("a", 100)]).outcome is Outcome.NO_MATCH
+    assert attribute(payment(100, minutes=0), [co("a", 100)]).checkout_ids == ("a",)
+    assert attribute(payment(100, minutes=-1), [co("a", 100)]).outcome is Outcome.BEFORE_CHECKOUT
+
+
+def test_a_balance_rise_is_evidence_for_its_whole_window() -> None:
+    """Issue 7.3: a rise seen at the read after a checkout opened may predate it."""
+    opened_between_reads = [co("b", 3300, minutes=1)]
+    rise = CreditEvidence.balance_rise(3300, since=T0, seen_at=T0 + timedelta(minutes=2))
+    assert attribute(rise, opened_between_reads) == Attribution(Outcome.BEFORE_CHECKOUT)
+    # A payment with its own time inside that window does pay it.
+    at = T0 + timedelta(minutes=1, seconds=30)
+    assert attribute(CreditEvidence(3300, at), opened_between_reads).matched
 
 
 def test_evidence_time_applies_to_combinations() -> None:
@@ -159,7 +205,7 @@ def test_non_positive_credit_matches_nothing(amount: int) -> None:
 
 def test_too_many_open_for_triples() -> None:
     checkouts = [co(f"c{i}", 1000 + i) for i in range(6)]
-    result = attribute(credit(3), checkouts, triple_limit=5)
+    result = attribute(credit(3003), checkouts, triple_limit=5)
     assert result == Attribution(Outcome.TOO_MANY_OPEN, ())
     assert not result.matched
     # Exact matches still work past the limit: they need no search.
@@ -220,6 +266,7 @@ def scenarios(draw: st.DrawFn) -> tuple[CreditEvidence, list[OpenCheckout]]:
         for index in range(count)
     ]
     minutes = draw(st.none() | st.integers(min_value=-1, max_value=11))
+    per_payment = draw(st.booleans())
     use_subset = draw(st.booleans())
     if checkouts and use_subset:
         # Often the credit really is a few of the open checkouts paid together.
@@ -229,30 +276,32 @@ def scenarios(draw: st.DrawFn) -> tuple[CreditEvidence, list[OpenCheckout]]:
         amount = sum(c.amount_paise for c in picked)
     else:
         amount = draw(st.integers(min_value=1, max_value=90))
-    return credit(amount, minutes), checkouts
+    return (payment if per_payment else credit)(amount, minutes), checkouts
 
 
 def brute_force(evidence: CreditEvidence, checkouts: Sequence[OpenCheckout]) -> Attribution:
-    eligible = [
-        c for c in checkouts if evidence.occurred_at is None or c.created_at <= evidence.occurred_at
-    ]
+    """The rule as DESIGN §5.4 states it, by enumerating every story."""
+    latest = evidence.earliest_checkout_time
+    eligible = [c for c in checkouts if latest is None or c.created_at <= latest]
     exact = [c for c in eligible if c.amount_paise == evidence.amount_paise]
-    if len(exact) == 1:
+    sets = []
+    if evidence.kind is EvidenceKind.BALANCE:
+        pending = [c for c in eligible if c.status is Status.PENDING]
+        sets = [
+            combo
+            for size in (2, 3)
+            for combo in itertools.combinations(pending, size)
+            if sum(c.amount_paise for c in combo) == evidence.amount_paise
+        ]
+    if len(exact) + len(sets) > 1:
+        return Attribution(Outcome.AMBIGUOUS)
+    if exact:
         return Attribution(Outcome.EXACT, (exact[0].id,))
-    if len(exact) > 1:
-        return Attribution(Outcome.AMBIGUOUS)
-    pending = [c for c in eligible if c.status is Status.PENDING]
-    sets = [
-        combo
-        for size in (2, 3)
-        for combo in itertools.combinations(pending, size)
-        if sum(c.amount_paise for c in combo) == evidence.amount_paise
-    ]
-    if not sets:
-        return Attribution(Outcome.NO_MATCH)
-    if len(sets) > 1:
-        return Attribution(Outcome.AMBIGUOUS)
-    return Attribution(Outcome.COMBINATION, tuple(sorted(c.id for c in sets[0])))
+    if sets:
+        return Attribution(Outcome.COMBINATION, tuple(sorted(c.id for c in sets[0])))
+    if any(c.amount_paise == evidence.amount_paise for c in checkouts):
+        return Attribution(Outcome.BEFORE_CHECKOUT)
+    return Attribution(Outcome.NO_MATCH)
 
 
 @FAST
@@ -269,8 +318,9 @@ def test_matched_ids_sum_to_the_credit_and_are_eligible(
     chosen = [by_id[checkout_id] for checkout_id in result.checkout_ids]
     assert len(set(result.checkout_ids)) == len(result.checkout_ids)
     assert sum(c.amount_paise for c in chosen) == evidence.amount_paise
+    latest = evidence.earliest_checkout_time
     for c in chosen:
-        assert evidence.occurred_at is None or c.created_at <= evidence.occurred_at
+        assert latest is None or c.created_at <= latest
         if result.outcome is Outcome.COMBINATION:
             assert c.status is Status.PENDING
 
@@ -296,64 +346,96 @@ def test_order_of_checkouts_does_not_matter(
 # --- amount reservation ----------------------------------------------------
 
 
-def test_candidate_amounts_on_collision() -> None:
-    amounts = candidate_amounts(101800, always_suffix=False)
-    assert amounts[0] == 101800
-    assert amounts[1:3] == [101801, 101802]
-    assert amounts[-1] == 101899
-    assert len(amounts) == 100
+MAX = 10**9
 
 
-def test_candidate_amounts_always_suffix() -> None:
-    amounts = candidate_amounts(101800, always_suffix=True)
-    assert amounts == list(range(101801, 101900))
-    assert all(amount % 100 for amount in amounts)
+def test_the_requested_amount_comes_first_then_the_ruler() -> None:
+    amounts = ranked_amounts(101800, set(), always_suffix=False, max_paise=MAX)
+    assert amounts[: len(SIDON_SUFFIXES)] == [101800 + suffix for suffix in SIDON_SUFFIXES]
+    assert len(amounts) == 100 and sorted(amounts) == list(range(101800, 101900))
 
 
-def test_always_suffix_never_lands_on_a_whole_rupee() -> None:
-    """₹10.50 with up to 99 paise added crosses ₹11.00, which "always" must skip."""
-    amounts = candidate_amounts(1050, always_suffix=True)
-    assert 1100 not in amounts
-    assert amounts[0] == 1051 and amounts[-1] == 1149
-    assert len(amounts) == 98
+def test_always_suffix_never_uses_a_whole_rupee() -> None:
+    amounts = ranked_amounts(101800, set(), always_suffix=True, max_paise=MAX)
+    assert amounts[0] == 101801 and sorted(amounts) == list(range(101801, 101900))
+    # ₹10.50 with up to 99 paise added crosses ₹11.00, which "always" must skip.
+    amounts = ranked_amounts(1050, set(), always_suffix=True, max_paise=MAX)
+    assert 1100 not in amounts and len(amounts) == 98
 
 
 @pytest.mark.parametrize("requested", [0, -1])
-def test_candidate_amounts_need_a_positive_request(requested: int) -> None:
+def test_ranked_amounts_need_a_positive_request(requested: int) -> None:
     with pytest.raises(ValueError):
-        candidate_amounts(requested, always_suffix=False)
+        ranked_amounts(requested, set(), always_suffix=False, max_paise=MAX)
+
+
+def test_never_above_the_cap() -> None:
+    """Issue 7: a second ₹1,00,000 checkout was issued as ₹1,00,000.01."""
+    cap = 100_000_00
+    assert ranked_amounts(cap, set(), always_suffix=False, max_paise=cap) == [cap]
+    assert ranked_amounts(cap, {cap}, always_suffix=False, max_paise=cap) == []
+    assert choose_payable_amount(cap, {cap}, always_suffix=False, max_paise=cap) is None
+    assert max(ranked_amounts(cap - 50, set(), always_suffix=True, max_paise=cap)) == cap - 1
 
 
 def test_choose_payable_amount() -> None:
-    assert choose_payable_amount(101800, set(), always_suffix=False) == 101800
-    assert choose_payable_amount(101800, [101800], always_suffix=False) == 101801
-    assert choose_payable_amount(101800, (101800, 101801), always_suffix=False) == 101802
-    assert choose_payable_amount(101800, frozenset(), always_suffix=True) == 101801
-    # Amounts outside the window do not matter.
-    assert choose_payable_amount(101800, {101799, 101900}, always_suffix=False) == 101800
+    def choose(taken: set[int], always: bool = False) -> int | None:
+        return choose_payable_amount(101800, taken, always_suffix=always, max_paise=MAX)
+
+    assert choose(set()) == 101800
+    assert choose({101800}) == 101802
+    assert choose({101800, 101802}) == 101806
+    assert choose(set(), always=True) == 101801
+    assert choose(set(range(101800, 101900))) is None
 
 
-def test_choose_payable_amount_when_all_are_taken() -> None:
-    taken = set(range(101800, 101900))
-    assert choose_payable_amount(101800, taken, always_suffix=False) is None
-    assert choose_payable_amount(101800, taken - {101800}, always_suffix=True) is None
-    assert choose_payable_amount(101800, taken - {101899}, always_suffix=True) == 101899
+def open_in_turn(count: int, *, always_suffix: bool = False) -> list[int]:
+    taken: list[int] = []
+    for _ in range(count):
+        chosen = choose_payable_amount(10000, taken, always_suffix=always_suffix, max_paise=MAX)
+        assert chosen is not None
+        taken.append(chosen)
+    return taken
+
+
+@pytest.mark.parametrize("always_suffix", [False, True])
+def test_up_to_twelve_open_at_one_price_share_no_pair_sum(always_suffix: bool) -> None:
+    """Two payments in one tick can always be told from any other two."""
+    amounts = open_in_turn(12, always_suffix=always_suffix)
+    assert ambiguous_pairs(amounts) == 0
+    # Sequential suffixes, as the landed code chose them, confuse most pairs.
+    assert ambiguous_pairs(list(range(10000, 10012))) == 62
+
+
+def test_beyond_twelve_the_choice_still_confuses_fewer_pairs() -> None:
+    for count in (13, 20):
+        assert ambiguous_pairs(open_in_turn(count)) < ambiguous_pairs(
+            list(range(10000, 10000 + count))
+        )
+
+
+def test_ambiguous_pairs_counts_pairs_sharing_a_sum_with_a_disjoint_pair() -> None:
+    assert ambiguous_pairs([0, 1, 2, 3]) == 2  # 0+3 = 1+2
+    assert ambiguous_pairs([0, 1, 2]) == 0  # 0+2 and 1+1 is not a pair
+    assert ambiguous_pairs([10000, 10003, 10001, 10002]) == 2
 
 
 @FAST
 @given(
     st.integers(min_value=1, max_value=10**7),
-    st.sets(st.integers(min_value=0, max_value=120)),
+    st.sets(st.integers(min_value=-120, max_value=220)),
     st.booleans(),
 )
-def test_chosen_amount_is_free_and_first(
+def test_ranked_amounts_are_free_distinct_and_in_the_window(
     requested: int, offsets: set[int], always_suffix: bool
 ) -> None:
     taken = {requested + offset for offset in offsets}
-    chosen = choose_payable_amount(requested, taken, always_suffix=always_suffix)
-    candidates = candidate_amounts(requested, always_suffix=always_suffix)
-    free = [amount for amount in candidates if amount not in taken]
-    assert chosen == (free[0] if free else None)
+    ranked = ranked_amounts(requested, taken, always_suffix=always_suffix, max_paise=MAX)
+    assert len(set(ranked)) == len(ranked)
+    window = set(range(requested, requested + 100)) - taken
+    if always_suffix:
+        window = {amount for amount in window if amount % 100 and amount != requested}
+    assert set(ranked) == window
 
 
 # --- balance-only providers ------------------------------------------------
