@@ -20,7 +20,7 @@ from checkout import clock
 from checkout.api.origins import refuse_foreign_origins
 from checkout.config import Settings
 from checkout.errors import register_error_handlers
-from checkout.extensions import cors, csrf, limiter, talisman
+from checkout.extensions import cors, csp_sources, csrf, limiter, talisman
 from checkout.gateway import EXTENSION_KEY, Gateway
 from checkout.jsonio import GatewayJSONProvider
 from checkout.logs import configure_logging
@@ -167,11 +167,13 @@ def _allow_embedding(response: Response) -> Response:
     policy = response.headers.get("Content-Security-Policy", "")
     if frame_origins is not None:
         response.headers.pop("X-Frame-Options", None)
-        allowed = " ".join(frame_origins) or "'none'"
+        allowed = " ".join(csp_sources(frame_origins)) or "'none'"
         policy = re.sub(r"frame-ancestors [^;]*", f"frame-ancestors {allowed}", policy)
     if form_origins:
         policy = re.sub(
-            r"form-action [^;]*", "form-action 'self' " + " ".join(sorted(form_origins)), policy
+            r"form-action [^;]*",
+            " ".join(["form-action 'self'", *csp_sources(sorted(form_origins))]),
+            policy,
         )
     response.headers["Content-Security-Policy"] = policy
     return response

@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
-from checkout.urls import origin_of
+from checkout.urls import url_problem
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
 _EMAIL = re.compile(r"""^[^@\s<>"']{1,64}@[^@\s<>"']{1,190}\.[A-Za-z]{2,24}$""")
@@ -90,9 +90,46 @@ def _email(value: str) -> str:
 
 
 def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", value) or origin_of(value) is None:
-        raise ValueError("must be an http(s) URL")
+    problem = url_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
+
+
+def _unstorable(text: str) -> str | None:
+    """Why the store cannot keep this text (a key or a value), or None when it can.
+
+    BSON strings are UTF-8, so a lone surrogate (JSON "\\ud800") fails on the write,
+    after every check has passed; NUL ends a BSON key and has no place in a value.
+    """
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
+def _first_unstorable(value: Any, where: str) -> tuple[str, str] | None:
+    """(field path, reason) of the first text in `value` the store cannot keep."""
+    if isinstance(value, str):
+        problem = _unstorable(value)
+        return (where, problem) if problem else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _unstorable(key) if isinstance(key, str) else None
+            if problem:
+                return where, f"keys {problem}"
+            found = _first_unstorable(item, f"{where}.{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_unstorable(item, f"{where}.{index}")
+            if found:
+                return found
+    return None
 
 
 def _document(value: Any, depth: int = 0) -> Any:
@@ -162,13 +199,35 @@ ShortText = Annotated[
 ]
 Url = Annotated[
     StrictStr,
-    Field(max_length=2048, json_schema_extra={"pattern": r"^https?://[^\s/]+"}),
+    Field(
+        max_length=2048,
+        json_schema_extra={"pattern": r"^https?://[A-Za-z0-9_.\-\[\]:]+([/?#][^\x00-\x1f\x7f]*)?$"},
+    ),
     AfterValidator(_http_url),
 ]
 
 
 class Schema(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        """Every text a request gives, in every field and at any depth, fits in the store.
+
+        One rule for all fields, free-form ones (productDetails, metadata, ...) included,
+        so a field added later cannot forget it; ignored (unknown) fields are not read.
+        """
+        if not isinstance(data, dict):
+            return data
+        for name in cls.model_fields:
+            found = _first_unstorable(data.get(name), name)
+            if found:
+                field, problem = found
+                raise PydanticCustomError(
+                    "unstorable", "{problem}", {"field": field, "problem": problem}
+                )
+        return data
 
 
 class CreatePaymentSessionBody(Schema):

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from checkout.config import Settings
 from checkout.gateway import Gateway
-from checkout.storage.models import Nonce
-from tests.conftest import Clock
+from checkout.storage.models import Nonce, PaymentSession
+from tests.conftest import AUTH, Clock
 from tests.functional.conftest import (
     assert_error,
     create_ok,
@@ -394,3 +395,193 @@ def test_wrong_methods_are_405_json(client: FlaskClient, method: str, path: str)
 
 def test_unknown_api_paths_are_404_json(client: FlaskClient) -> None:
     assert_error(client.get("/api/nope"), 404)
+
+
+# -- what the parser and the store can take ------------------------------------------------
+
+# Every endpoint that reads a JSON body; the test below fails when one is added and not listed.
+JSON_POSTS = [
+    CREATE,
+    "/api/payment-done",
+    "/api/payment-cancel",
+    "/api/sandbox/credit",
+    "/api/v1/checkout-sessions",
+    "/api/v1/webhook-endpoints",
+    "/api/v1/api-keys",
+    "/api/v1/payment-links",
+]
+BODYLESS_POSTS = {
+    "/api/v1/checkout-sessions/<session_id>/cancel",
+    "/api/v1/webhook-deliveries/<delivery_id>/retry",
+}
+
+
+def test_the_json_post_list_is_complete(app: Flask) -> None:
+    posts = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in (rule.methods or set()) and rule.rule.startswith("/api")
+    }
+    assert posts - BODYLESS_POSTS == set(JSON_POSTS)
+
+
+NESTED = {
+    "arrays": "[" * 3000 + "]" * 3000,
+    "objects": '{"a":' * 3000 + "1" + "}" * 3000,
+    "unclosed": "[" * 3000,
+    "inside-a-field": '{"orderId": "ORD-1", "metadata": ' + "[" * 3000 + "]" * 3000 + "}",
+}
+
+
+@pytest.mark.parametrize("text", list(NESTED.values()), ids=list(NESTED))
+@pytest.mark.parametrize("path", JSON_POSTS)
+def test_deeply_nested_json_is_400_on_every_json_post(
+    client: FlaskClient, path: str, text: str
+) -> None:
+    before = stored_counts()
+    response = client.post(path, data=text, content_type="application/json", headers=AUTH)
+    details = assert_error(response, 400, "body")
+    assert "nested" in details[0]["message"]
+    assert stored_counts() == before
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(client: FlaskClient) -> None:
+    note = '[{"\\"' * 300  # 1500 characters of brackets and escaped quotes, in one string
+    text = json.dumps(seed_body(get_nonce(client), productDetails={"note": note}))
+    response = client.post(CREATE, data=text, content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+# Unencodable (a lone surrogate, sent as the JSON escape \ud800) and NUL, where they can go.
+UNSTORABLE_TEXT = ["\ud800", "\udfff", "a\x00b"]
+SEED_TEXT_FIELDS: list[tuple[str, dict[str, Any], str]] = [
+    ("productDetails value", {"productDetails": {"name": "%s"}}, "productDetails.name"),
+    (
+        "productDetails in a list",
+        {"productDetails": {"tags": ["ok", "%s"]}},
+        "productDetails.tags.1",
+    ),
+    ("productDetails key", {"productDetails": {"%s": 1}}, "productDetails"),
+    ("deliveryDetails value", {"deliveryDetails": {"address": "%s"}}, "deliveryDetails.address"),
+    ("email", {"email": "jo%s@example.com"}, "email"),
+    ("couponCode", {"couponCode": "%s"}, "couponCode"),
+    ("nonce", {"nonce": "%s"}, "nonce"),
+]
+V1_TEXT_FIELDS: list[tuple[str, str, dict[str, Any], str]] = [
+    (
+        "metadata value",
+        "/api/v1/checkout-sessions",
+        {"amount": 10, "metadata": {"n": "%s"}},
+        "metadata.n",
+    ),
+    (
+        "metadata nested key",
+        "/api/v1/checkout-sessions",
+        {"amount": 10, "metadata": {"a": {"%s": 1}}},
+        "metadata.a",
+    ),
+    (
+        "description",
+        "/api/v1/checkout-sessions",
+        {"amount": 10, "description": "%s"},
+        "description",
+    ),
+    (
+        "customer name",
+        "/api/v1/checkout-sessions",
+        {"amount": 10, "customer": {"name": "%s"}},
+        "customer.name",
+    ),
+    (
+        "returnUrl",
+        "/api/v1/checkout-sessions",
+        {"amount": 10, "returnUrl": "https://shop.test/%s"},
+        "returnUrl",
+    ),
+    ("api key name", "/api/v1/api-keys", {"name": "%s"}, "name"),
+    ("link title", "/api/v1/payment-links", {"title": "%s", "amount": 10}, "title"),
+    ("webhook url", "/api/v1/webhook-endpoints", {"url": "https://hooks.test/%s"}, "url"),
+]
+
+
+def _with_text(template: Any, text: str) -> Any:
+    """The template with every "%s" (in keys and values) replaced by `text`."""
+    if isinstance(template, dict):
+        return {_with_text(k, text): _with_text(v, text) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_with_text(item, text) for item in template]
+    return template.replace("%s", text) if isinstance(template, str) else template
+
+
+@pytest.mark.parametrize("text", UNSTORABLE_TEXT, ids=["surrogate", "low-surrogate", "nul"])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [(change, field) for _, change, field in SEED_TEXT_FIELDS],
+    ids=[name for name, _, _ in SEED_TEXT_FIELDS],
+)
+def test_text_the_store_cannot_take_is_400_naming_the_field(
+    client: FlaskClient, change: dict[str, Any], field: str, text: str
+) -> None:
+    nonce = get_nonce(client)
+    # json.dumps writes a lone surrogate as the escape "\ud800", as a hostile client would.
+    body = seed_body(nonce)
+    body.update(_with_text(change, text))
+    before = stored_counts()
+    response = client.post(CREATE, data=json.dumps(body), content_type="application/json")
+    details = assert_error(response, 400)
+    assert details[0]["field"] == field, details
+    assert stored_counts() == before
+    assert used_nonces() == 0
+
+
+@pytest.mark.parametrize("text", UNSTORABLE_TEXT, ids=["surrogate", "low-surrogate", "nul"])
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [(path, body, field) for _, path, body, field in V1_TEXT_FIELDS],
+    ids=[name for name, _, _, _ in V1_TEXT_FIELDS],
+)
+def test_merchant_api_text_the_store_cannot_take_is_400(
+    client: FlaskClient, path: str, body: dict[str, Any], field: str, text: str
+) -> None:
+    before = stored_counts()
+    data = json.dumps(_with_text(body, text))
+    response = client.post(path, data=data, content_type="application/json", headers=AUTH)
+    details = assert_error(response, 400)
+    assert details[0]["field"] == field, details
+    assert stored_counts() == before
+
+
+def test_text_the_store_can_take_is_kept(client: FlaskClient) -> None:
+    """Newlines, tabs, emoji and Devanagari are text like any other in free-form fields."""
+    details = {"address": "12 MG Road\nBengaluru\t560001", "note": "धन्यवाद 🙏"}
+    create_ok(client, deliveryDetails=details)
+    stored = PaymentSession.objects.get(orderId="ORD-12345")
+    assert stored.deliveryDetails == details
+
+
+@pytest.mark.parametrize(
+    "number", ["1e-2", "1E-2", "10e-1", "1e0", "1E+0", "0.5e1", "1e2", "100E-2", "-1e-2"]
+)
+@pytest.mark.parametrize(
+    ("path", "template", "field"),
+    [
+        (CREATE, '{"basePrice": %s, "nonce": "NONCE"}', "basePrice"),
+        (CREATE, '{"basePrice": 10, "tax": %s, "nonce": "NONCE"}', "tax"),
+        ("/api/v1/checkout-sessions", '{"amount": %s}', "amount"),
+        ("/api/sandbox/credit", '{"amount": %s}', "amount"),
+        ("/api/v1/payment-links", '{"title": "T", "amount": %s}', "amount"),
+        ("/api/v1/payment-links", '{"title": "T", "minAmount": %s, "maxAmount": 9}', "minAmount"),
+    ],
+    ids=["basePrice", "tax", "v1-amount", "sandbox-credit", "link-amount", "link-minAmount"],
+)
+def test_every_exponent_in_an_amount_is_refused(
+    client: FlaskClient, gateway: Gateway, path: str, template: str, field: str, number: str
+) -> None:
+    text = (template % number).replace("NONCE", get_nonce(client))
+    before = stored_counts()
+    response = client.post(path, data=text, content_type="application/json", headers=AUTH)
+    details = assert_error(response, 400, field)
+    if not number.startswith("-"):
+        assert "exponent" in details[0]["message"], details
+    assert stored_counts() == before
+    assert gateway.store.sandbox_balance() == 0
