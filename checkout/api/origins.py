@@ -1,9 +1,17 @@
-"""Which browsers may call the JSON API: pages from ALLOWED_ORIGINS (and our own)."""
+"""Which browsers may call the JSON API: pages from ALLOWED_ORIGINS and PUBLIC_URL.
+
+The request's own Host is not among them: it is whatever the client sends, so
+counting it would let any page allow itself (a rebound DNS name, a Host header set
+by a proxy that passes it through). The hosted pages never need it: they post to
+/pay/... and /l/..., which this check does not cover and a checkout-bound CSRF
+token protects, and the API docs page only reads public documents.
+"""
 
 from __future__ import annotations
 
 from flask import request
 
+from checkout.config import Settings
 from checkout.errors import ApiError
 from checkout.gateway import current_gateway
 from checkout.urls import origin_of
@@ -12,8 +20,17 @@ from checkout.urls import origin_of
 PUBLIC_DOCUMENTS = frozenset({"api.docs", "api.openapi_json"})
 
 
+def allowed_origins(settings: Settings) -> frozenset[str]:
+    """The configured origins, and the gateway's own public one when PUBLIC_URL says it."""
+    allowed = set(settings.allowed_origins)
+    public = origin_of(settings.public_url) if settings.public_url else None
+    if public:
+        allowed.add(public)
+    return frozenset(allowed)
+
+
 def refuse_foreign_origins() -> None:
-    """A browser on a site not in ALLOWED_ORIGINS gets 403; no Origin = a server, allowed.
+    """A browser on a site not allowed gets 403; no Origin = a server, allowed.
 
     Runs before the rate limiter, so refused requests spend no one's budget.
     """
@@ -22,8 +39,6 @@ def refuse_foreign_origins() -> None:
     claimed = request.headers.get("Origin") or request.headers.get("Referer")
     if not claimed:
         return
-    allowed = set(current_gateway().settings.allowed_origins)
-    allowed.add(request.host_url.rstrip("/").lower())
-    if origin_of(claimed) in allowed:
+    if origin_of(claimed) in allowed_origins(current_gateway().settings):
         return
     raise ApiError(403, "Origin not allowed", [{"field": "Origin", "message": "not allowed"}])

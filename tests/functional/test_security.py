@@ -8,7 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from flask import Flask
@@ -17,8 +17,9 @@ from werkzeug.test import TestResponse
 
 from checkout import create_app
 from checkout.config import Settings
+from checkout.extensions import csp_sources
 from checkout.gateway import EXTENSION_KEY
-from checkout.storage.models import AuditLog, Nonce
+from checkout.storage.models import AuditLog, Nonce, PaymentSession
 from tests.conftest import ADMIN_SECRET, AUTH, SHOP_ORIGIN, Clock
 from tests.functional.conftest import (
     assert_error,
@@ -108,10 +109,59 @@ def test_no_origin_is_a_server_and_allowed(client: FlaskClient) -> None:
     assert client.get("/api/upi-qr?amount=1").status_code == 200
 
 
-def test_the_gateway_own_origin_is_allowed(client: FlaskClient) -> None:
-    """Hosted pages call the API from the gateway's own origin."""
-    response = client.get("/api/nonce", headers={"Origin": "http://localhost"})
-    assert response.status_code == 200
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/nonce", None),
+        ("post", "/api/payment-cancel", {"orderId": "ORD-12345"}),
+        ("post", "/api/payment-done", {"orderId": "ORD-12345"}),
+    ],
+)
+def test_an_origin_equal_to_the_request_host_is_not_allowed(
+    client: FlaskClient, method: str, path: str, body: dict[str, str] | None
+) -> None:
+    """The Host header is the client's to choose: a page cannot allow itself with it."""
+    create_ok(client)
+    for host in ("localhost", "gateway.test", "evil.test"):
+        response = getattr(client, method)(
+            path, json=body, base_url=f"http://{host}", headers={"Origin": f"http://{host}"}
+        )
+        assert_error(response, 403, "Origin")
+    assert client.get("/api/payment-status/ORD-12345").get_json() == {"status": "pending"}
+
+
+def test_an_origin_equal_to_public_url_is_allowed(settings: Settings) -> None:
+    client = create_app(settings.with_overrides(public_url="https://pay.example")).test_client()
+    headers = {"Origin": "https://pay.example"}
+    nonce = client.get("/api/nonce", headers=headers, base_url="https://pay.example")
+    assert nonce.status_code == 200
+    created = client.post(CREATE, json=seed_body(nonce.get_json()["nonce"]), headers=headers)
+    assert created.status_code == 200, created.get_data(as_text=True)
+    cancelled = client.post("/api/payment-cancel", json={"orderId": "ORD-12345"}, headers=headers)
+    assert cancelled.status_code == 200
+    # Its path or another port is not its origin.
+    assert_error(client.get("/api/nonce", headers={"Origin": "https://pay.example:8443"}), 403)
+    assert (
+        client.get("/api/nonce", headers={"Referer": "https://pay.example/pay/x"}).status_code
+        == 200
+    )
+
+
+def _csrf_token(html: str) -> str:
+    found = re.search(r'name="csrf_token"[^>]*\bvalue="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def test_the_pay_page_own_htmx_posts_still_work_with_its_origin(client: FlaskClient) -> None:
+    """Its forms post to /pay/..., guarded by a checkout-bound CSRF token, not by Origin."""
+    page = urlsplit(create_ok(client)["url"]).path
+    same_origin = {"Origin": "http://localhost", "Referer": f"http://localhost{page}"}
+    token = _csrf_token(client.get(page).get_data(as_text=True))
+    htmx = {**same_origin, "HX-Request": "true"}
+    answer = client.post(f"{page}/cancel", data={"csrf_token": token}, headers=htmx)
+    assert answer.status_code in (200, 286), answer.get_data(as_text=True)
+    assert client.get("/api/payment-status/ORD-12345").get_json() == {"status": "cancelled"}
 
 
 # -- security headers ---------------------------------------------------------------------
@@ -483,3 +533,173 @@ def test_the_redaction_keeps_the_request_line_readable(
     logs = _log_text(settings, "combined.log")
     assert token not in logs
     assert re.search(r"GET /pay/\[redacted\] 200 \d+\.\dms 127\.0\.0\.1", logs), logs
+
+
+# -- merchant URLs in headers and policies --------------------------------------------------
+
+V1 = "/api/v1/checkout-sessions"
+VISIBLE_ASCII = re.compile(r"[!-~]+(?: [!-~]+)*")  # what gunicorn lets through, and no more
+
+
+def assert_headers_ascii(response: TestResponse) -> None:
+    """Every header value as gunicorn would send it: visible ASCII and single spaces."""
+    for name, value in response.headers.items():
+        assert VISIBLE_ASCII.fullmatch(value), (name, value)
+
+
+@pytest.mark.parametrize("field", ["returnUrl", "cancelUrl"])
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("https://shop.example/thanks\n?x=1", "control characters"),
+        ("https://shop.example/th\ranks", "control characters"),
+        ("https://shop.example/\tthanks", "control characters"),
+        ("https://shop.example/\x7f", "control characters"),
+        ("https://shop.example/th\x85anks", "control characters"),
+        ("https://shop.example;script-src https://evil.example/", ";"),
+        ("https://shop.example:443;report-uri /x/", ";"),
+        ("https://shop example/", "spaces"),
+        ("https://shop.example,evil.example/", "','"),
+        ("https://'unsafe-inline'/", "quotes"),
+        ("https://shop.example\u3000/", "spaces"),
+        ("https://user:secret@shop.example/", "user name"),
+        ("https://धन्यवाद.example/", "ASCII host"),
+        ("https://shop.example:99999/", "port"),
+        ("javascript:alert(1)", "http(s)"),
+    ],
+)
+def test_merchant_urls_a_header_or_policy_cannot_carry_are_refused(
+    client: FlaskClient, field: str, url: str, words: str
+) -> None:
+    before = stored_counts()
+    response = client.post(V1, json={"amount": 10, field: url}, headers=AUTH)
+    details = assert_error(response, 400, field)
+    assert words in details[0]["message"], details
+    assert stored_counts() == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://shop.example/thanks;jsessionid=0A1B2C?cart=42",
+        "https://shop.example/धन्यवाद?note=शुक्रिया#top",
+        "https://shop.example/a%20b/c d",
+        "http://[::1]:8080/back",
+        "https://xn--p1ai.example/",
+    ],
+)
+def test_odd_but_legal_merchant_urls_are_kept(client: FlaskClient, url: str) -> None:
+    response = client.post(V1, json={"amount": 10, "returnUrl": url}, headers=AUTH)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["returnUrl"] == url
+
+
+def _open_with_urls(client: FlaskClient, **urls: str) -> tuple[dict[str, Any], str]:
+    response = client.post(V1, json={"amount": 10, "orderId": "ORD-URL", **urls}, headers=AUTH)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    opened: dict[str, Any] = response.get_json()
+    return opened, urlsplit(opened["url"]).path
+
+
+def test_a_non_ascii_return_url_reaches_hx_redirect_percent_encoded(
+    client: FlaskClient, pay: Pay
+) -> None:
+    """The paid customer's polling page must leave for the merchant, not poll into 500s."""
+    thanks = "https://shop.example/धन्यवाद?note=शुक्रिया"
+    _, page = _open_with_urls(client, returnUrl=thanks)
+    pay("ORD-URL")
+    for _ in range(2):  # every poll answers the same, never a 500
+        fragment = client.get(f"{page}/status", headers={"HX-Request": "true"})
+        assert fragment.status_code == 200
+        assert_headers_ascii(fragment)
+        target = fragment.headers["HX-Redirect"]
+        assert target.startswith("https://shop.example/%E0%A4%A7%E0%A4%A8")
+        assert unquote(target).startswith(thanks + "&orderId=ORD-URL&status=completed")
+    assert_headers_ascii(client.get(page))
+
+
+def test_a_non_ascii_cancel_url_reaches_location_percent_encoded(client: FlaskClient) -> None:
+    back = "https://shop.example/कार्ट/वापस"
+    _, page = _open_with_urls(client, returnUrl="https://shop.example/ok", cancelUrl=back)
+    token = _csrf_token(client.get(page).get_data(as_text=True))
+    answer = client.post(f"{page}/cancel", data={"csrf_token": token})
+    assert answer.status_code == 303
+    assert_headers_ascii(answer)
+    assert unquote(answer.headers["Location"]).startswith(back + "?orderId=ORD-URL")
+
+
+def test_urls_stored_before_the_api_refused_them_still_give_ascii_headers(
+    client: FlaskClient, pay: Pay
+) -> None:
+    _, page = _open_with_urls(client, returnUrl="https://shop.example/ok")
+    PaymentSession.objects(orderId="ORD-URL").update(
+        set__returnUrl="https://shop.example/a\r\nSet-Cookie: x=1\x00 é"
+    )
+    pay("ORD-URL")
+    fragment = client.get(f"{page}/status", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert_headers_ascii(fragment)
+    assert "Set-Cookie" not in fragment.headers
+    # (urlsplit drops the CR LF, as browsers do; the rest is escaped)
+    assert fragment.headers["HX-Redirect"].startswith("https://shop.example/aSet-Cookie:%20x=1%00")
+
+
+def _directives(response: TestResponse) -> dict[str, str]:
+    policy = response.headers["Content-Security-Policy"]
+    return {
+        part.strip().split(" ", 1)[0]: part.strip() for part in policy.split(";") if part.strip()
+    }
+
+
+def test_a_stored_origin_with_a_semicolon_never_reaches_the_policy(client: FlaskClient) -> None:
+    _, page = _open_with_urls(
+        client, returnUrl="https://shop.example/ok", cancelUrl="https://back.example/cart"
+    )
+    normal = _directives(client.get(page))
+    assert normal["form-action"] == "form-action 'self' https://back.example https://shop.example"
+    PaymentSession.objects(orderId="ORD-URL").update(
+        set__returnUrl="https://shop.example;script-src *;x/",
+        set__cancelUrl="https://a.example,'unsafe-inline' b/",
+    )
+    hostile = client.get(page)
+    assert hostile.status_code == 200
+    assert_headers_ascii(hostile)
+    assert _directives(hostile).keys() == normal.keys()
+    assert _directives(hostile)["form-action"] == "form-action 'self'"
+    assert "script-src *" not in hostile.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("origins", "kept"),
+    [
+        (
+            ["https://shop.example", "http://localhost:3000"],
+            ["https://shop.example", "http://localhost:3000"],
+        ),
+        (["https://a.example", "https://a.example"], ["https://a.example"]),
+        (["http://[::1]:8080"], ["http://[::1]:8080"]),
+        (["https://a.example;script-src *"], []),
+        (["https://a.example,https://b.example"], []),
+        (["https://a.example https://b.example"], []),
+        (["https://a.example\t"], []),
+        (["'unsafe-inline'", "https://'x'"], []),
+        (['https://"a".example'], []),
+        (["https://ä.example"], []),
+        (["*", "https:", "data:"], []),
+    ],
+)
+def test_the_policy_builder_skips_anything_but_a_plain_origin(
+    origins: list[str], kept: list[str]
+) -> None:
+    assert csp_sources(origins) == kept
+
+
+def test_a_bad_allowed_origin_never_reaches_frame_ancestors(settings: Settings) -> None:
+    hostile = settings.with_overrides(
+        allowed_origins=(SHOP_ORIGIN, "https://x.example; script-src *")
+    )
+    client = create_app(hostile).test_client()
+    page = urlsplit(create_ok(client)["url"]).path
+    embedded = client.get(f"{page}?embed=1")
+    assert _directives(embedded)["frame-ancestors"] == f"frame-ancestors {SHOP_ORIGIN}"
+    assert "script-src *" not in embedded.headers["Content-Security-Policy"]
