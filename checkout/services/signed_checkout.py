@@ -2,6 +2,10 @@
 
 Fields: orderId, amount, description, email, returnUrl, t (unix seconds), keyId,
 signature = hex HMAC-SHA256(signing key, the FORM_FIELDS values joined by "\\n").
+
+Joining by "\\n" is only unambiguous while no value holds one: "a\\nb" + "c" and
+"a" + "b\\nc" sign alike, which would let text move from one field into the next
+under the same signature. So a line break in any signed field refuses the form.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from checkout.services.keys import signing_key_for
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.models import PaymentSession
 from checkout.storage.store import Store
-from checkout.urls import origin_of
+from checkout.urls import url_problem
 from checkout.webhooks import DEFAULT_TOLERANCE_SECONDS, FORM_FIELDS, fields_signed
 
 _ORDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}")
+_LINE_BREAK = re.compile(r"[\r\n]")
 
 
 class RefusedForm(ServiceError):
@@ -40,7 +45,14 @@ def open_signed_checkout(
     now: datetime,
     ip: str | None,
 ) -> PaymentSession:
-    """Check the signature first: nothing about an unsigned post is trusted or stored."""
+    """Check the signature first: nothing about an unsigned post is trusted or stored.
+
+    Only the line-break rule comes before it: without it, a valid signature would not
+    say which value belongs to which field.
+    """
+    for name in FORM_FIELDS:
+        if _LINE_BREAK.search(fields.get(name) or ""):
+            raise RefusedForm(f"The checkout form's {name} must be on one line.", field=name)
     key = signing_key_for(merchant, settings, fields.get("keyId"))
     if key is None or not fields_signed(fields, key, FORM_FIELDS):
         raise RefusedForm("The checkout form's signature is not valid.", field="signature")
@@ -61,8 +73,9 @@ def open_signed_checkout(
     if email is not None and not is_email(email):
         raise RefusedForm("The email address is not valid.", field="email")
     return_url = fields.get("returnUrl") or None
-    if return_url is not None and origin_of(return_url) is None:
-        raise RefusedForm("The return URL must be an http(s) URL.", field="returnUrl")
+    problem = url_problem(return_url) if return_url is not None else None
+    if problem is not None:
+        raise RefusedForm(f"The return URL {problem}.", field="returnUrl")
     description = (fields.get("description") or "")[:200] or None
 
     existing = store.session_by_order_id(order_id)

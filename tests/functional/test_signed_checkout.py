@@ -366,6 +366,9 @@ def test_an_order_id_opened_through_the_api_cannot_be_taken_by_a_form(
         ({"amount": "100001"}, "amount"),
         ({"email": "not-an-email"}, "email"),
         ({"returnUrl": "javascript:alert(1)"}, "return URL"),
+        ({"returnUrl": "https://shop.example;script-src *"}, "return URL"),
+        ({"returnUrl": "https://shop.example/\x7f"}, "return URL"),
+        ({"returnUrl": "https://user:pw@shop.example/"}, "return URL"),
         ({"orderId": "$where"}, "order id"),
         ({"t": "yesterday"}, "timestamp"),
     ],
@@ -374,3 +377,25 @@ def test_signed_but_invalid_fields_are_refused(
     merchant: Merchant, change: dict[str, str], words: str
 ) -> None:
     assert_refused(merchant.post(merchant.form(**change)), stored_counts(), words)
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r", "\r\n"], ids=["lf", "cr", "crlf"])
+@pytest.mark.parametrize("field", FORM_ORDER)
+def test_a_line_break_in_any_signed_field_is_refused(
+    merchant: Merchant, field: str, line_break: str
+) -> None:
+    value = merchant.form()[field]
+    # Signed by the documented recipe, so only the line break is wrong.
+    fields = merchant.form(**{field: value[:2] + line_break + value[2:]})
+    assert_refused(merchant.post(fields), stored_counts(), "one line")
+
+
+def test_text_cannot_move_from_one_signed_field_into_the_next(merchant: Merchant) -> None:
+    signed = merchant.form(description="Shirt\neve@evil.example", email="")
+    moved = {**signed, "description": "Shirt", "email": "eve@evil.example\n"}
+    # The documented recipe cannot tell the two apart: one signature covers both.
+    assert hmac_lines(merchant.signing_key, [moved[n] for n in FORM_ORDER]) == signed["signature"]
+    before = stored_counts()
+    assert_refused(merchant.post(signed), before, "one line")
+    assert_refused(merchant.post(moved), before, "one line")
+    assert PaymentSession.objects.count() == 0
