@@ -6,15 +6,13 @@ so only one tick per interval actually asks the wallet.
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 
 from checkout import clock
 from checkout.config import Settings
 from checkout.providers.base import WalletProvider
+from checkout.services import leases
 from checkout.services.background import BackgroundLoop
 from checkout.services.ticks import TickReport, run_tick
 from checkout.storage.store import Store
@@ -35,7 +33,8 @@ class Ticker(BackgroundLoop):
         self.provider = provider
         self.settings = settings
         self._now_fn = now_fn
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # Names this process, so a lease it leaves behind by dying is taken over at once.
+        self.owner = leases.process_owner("ticker")
 
     def now(self) -> datetime:
         return self._now_fn() if self._now_fn else clock.utcnow()
