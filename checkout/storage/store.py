@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-import mongomock
 from mongoengine import connect, disconnect
 from mongoengine.errors import NotUniqueError
 from mongoengine.queryset.visitor import Q
@@ -22,6 +21,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from checkout.config import MEMORY_SCHEME
 from checkout.domain.lifecycle import CHECKOUT_EVENTS, Status, event_for
+from checkout.storage.memory import LockingMongoClient
 from checkout.storage.models import (
     ALL_DOCUMENTS,
     AmountReservation,
@@ -65,7 +65,7 @@ class Store:
                 db=db_name,
                 alias=ALIAS,
                 host="mongodb://localhost",
-                mongo_client_class=mongomock.MongoClient,
+                mongo_client_class=LockingMongoClient,
                 tz_aware=True,
                 uuidRepresentation="standard",
             )
