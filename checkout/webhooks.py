@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +20,8 @@ SIGNATURE_HEADER = "X-UPI-Signature"
 DEFAULT_TOLERANCE_SECONDS = 300
 REDIRECT_FIELDS = ("orderId", "status", "t")
 FORM_FIELDS = ("orderId", "amount", "description", "email", "returnUrl", "t")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class InvalidSignature(ValueError):
@@ -33,11 +37,48 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
+def _check_tolerance(tolerance: float) -> None:
+    """0 or less would switch the time check off, which turns every old message into a replay."""
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)):
+        raise ValueError("tolerance must be a number of seconds")
+    if not (0 < tolerance < math.inf):
+        raise ValueError("tolerance must be more than 0 seconds (and finite)")
+
+
+def _check_secret(secret: str) -> None:
+    # An unset environment variable read as "" must not accept what anyone signs with "".
+    if not isinstance(secret, str) or not secret:
+        raise ValueError("secret must be the endpoint's signing secret, not empty")
+
+
 def sign(payload: bytes | str, secret: str, timestamp: int | None = None) -> str:
     """The X-UPI-Signature header value for a webhook body."""
     body = payload.decode() if isinstance(payload, bytes) else payload
     t = int(time.time()) if timestamp is None else timestamp
     return f"t={t},v1={_hmac_hex(secret, f'{t}.{body}')}"
+
+
+def _header_parts(header: object) -> tuple[str, list[str]]:
+    """(t, [v1 …]) of a signature header; InvalidSignature for anything we never send."""
+    if isinstance(header, (bytes, bytearray)):
+        try:
+            header = bytes(header).decode("ascii")
+        except UnicodeDecodeError:
+            raise InvalidSignature("the signature header is not ASCII") from None
+    if not isinstance(header, str):
+        raise InvalidSignature("no signature header")
+    parts: dict[str, list[str]] = {}
+    for item in header.split(","):
+        name, _, value = item.strip().partition("=")
+        parts.setdefault(name, []).append(value)
+    stamps = parts.get("t", [])
+    # ASCII digits only: int() would also take "+1", "1_000" and other scripts' digits.
+    if not stamps or _TIMESTAMP.fullmatch(stamps[0]) is None:
+        raise InvalidSignature("no timestamp in the signature header")
+    signatures = [given for given in parts.get("v1", []) if _HEX_DIGEST.fullmatch(given)]
+    if not signatures:
+        raise InvalidSignature("no v1 signature in the signature header")
+    return stamps[0], signatures
 
 
 def verify(
@@ -50,23 +91,39 @@ def verify(
     """Check a webhook and return its event; raise InvalidSignature otherwise.
 
     Pass the raw request body (not re-serialised JSON): the signature covers the exact bytes.
+    Whatever a stranger sends raises InvalidSignature and nothing else, so a forged
+    request can be answered 400 with one `except`; a bad `tolerance` or an empty
+    `secret` is the caller's mistake and raises ValueError.
     """
-    body = payload.decode() if isinstance(payload, bytes) else payload
-    parts: dict[str, list[str]] = {}
-    for item in (header or "").split(","):
-        name, _, value = item.strip().partition("=")
-        parts.setdefault(name, []).append(value)
+    _check_tolerance(tolerance)
+    _check_secret(secret)
+    if isinstance(payload, (bytes, bytearray)):
+        try:
+            body = bytes(payload).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidSignature("the body is not UTF-8 text") from None
+    elif isinstance(payload, str):
+        body = payload
+    else:
+        raise InvalidSignature("no body")
     try:
-        t = int(parts["t"][0])
-    except (KeyError, ValueError):
-        raise InvalidSignature("no timestamp in the signature header") from None
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidSignature("the body is not UTF-8 text") from None
+    stamp, signatures = _header_parts(header)
+    t = int(stamp)
     current = time.time() if now is None else now
-    if tolerance and abs(current - t) > tolerance:
+    if abs(current - t) > tolerance:
         raise InvalidSignature("signature timestamp outside the tolerance")
     expected = _hmac_hex(secret, f"{t}.{body}")
-    if not any(_same(expected, given) for given in parts.get("v1", [])):
+    if not any(_same(expected, given) for given in signatures):
         raise InvalidSignature("signature does not match")
-    event: dict[str, Any] = json.loads(body)
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise InvalidSignature("the body is not JSON") from None
+    if not isinstance(event, dict):
+        raise InvalidSignature("the body is not a JSON object")
     return event
 
 
@@ -100,11 +157,12 @@ def verify_redirect(
     now: float | None = None,
 ) -> bool:
     """Merchant side: is this returnUrl query (orderId, status, t, signature) ours and fresh?"""
+    _check_tolerance(tolerance)
     try:
         t = int(str(query.get("t")))
     except ValueError:
         return False
     current = time.time() if now is None else now
-    if tolerance and abs(current - t) > tolerance:
+    if abs(current - t) > tolerance:
         return False
     return fields_signed(query, key, REDIRECT_FIELDS)
