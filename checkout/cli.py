@@ -8,6 +8,7 @@ server over HTTP (http://HOST:PORT, or PUBLIC_URL) instead.
 from __future__ import annotations
 
 import time
+import unicodedata
 from typing import Any, Protocol
 
 import click
@@ -22,6 +23,40 @@ from checkout.gateway import current_gateway
 from checkout.services import keys, links, sandbox, webhooks
 from checkout.services.errors import ServiceError
 from checkout.storage.links import DuplicateSlug
+
+# Characters a terminal acts on instead of showing (ESC starts a control sequence, CR
+# and LF forge lines), plus the bidi overrides that make text read as something else.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def printable(text: object) -> str:
+    """`text` with every control character written as an escape (ESC → \\x1b).
+
+    What the CLI prints is stored input (URLs, names, titles) or a server's answer;
+    printed raw, an escape sequence could retitle, clear or rewrite the terminal.
+    """
+    out = []
+    for char in str(text):
+        if char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in _BIDI_CONTROLS:
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def say(line: object) -> None:
+    """Print one line of output, through printable(): the only way this CLI prints."""
+    click.echo(printable(line))
+
+
+def failure(message: object) -> click.ClickException:
+    return click.ClickException(printable(message))
 
 
 class Backend(Protocol):
@@ -72,10 +107,11 @@ class LocalBackend:
                 max_paise=self._paise(fields.get("maxAmount"), "--max"),
                 description=fields.get("description"),
                 slug=fields.get("slug"),
+                expires_in_minutes=fields.get("expiresInMinutes"),
                 now=clock.utcnow(),
             )
         except DuplicateSlug:
-            raise click.ClickException("this slug is taken") from None
+            raise failure("this slug is taken") from None
         settings = self.gateway.settings
         return f"{_base_url(settings)}/l/{link.slug}  ({link.title}, {links.amount_hint(link)})"
 
@@ -97,7 +133,7 @@ class LocalBackend:
 
     def revoke_key(self, key_id: str) -> None:
         if not self.gateway.merchant.revoke_key(key_id, clock.utcnow()):
-            raise click.ClickException(f"no active key {key_id!r}")
+            raise failure(f"no active key {key_id!r}")
 
     def add_webhook(self, url: str, events: list[str]) -> dict[str, Any]:
         endpoint = webhooks.add_endpoint(
@@ -136,7 +172,7 @@ class RemoteBackend:
                 method, self.base + path, json=body, headers=self.headers, timeout=15
             )
         except requests.RequestException:
-            raise click.ClickException(
+            raise failure(
                 f"the in-memory store lives in the running server, and none answers at "
                 f"{self.base} (start it with `make run`)"
             ) from None
@@ -145,7 +181,7 @@ class RemoteBackend:
         except ValueError:
             answer = {}
         if response.status_code >= 400:
-            raise click.ClickException(answer.get("error") or f"HTTP {response.status_code}")
+            raise failure(answer.get("error") or f"HTTP {response.status_code}")
         return answer
 
     def sandbox_pay(self, order_id: str) -> str:
@@ -189,7 +225,7 @@ def backend() -> Backend:
 
 def _require_sandbox() -> None:
     if not current_gateway().settings.sandbox:
-        raise click.ClickException("the sandbox wallet is not active (PAYMENT_PROVIDER)")
+        raise failure("the sandbox wallet is not active (PAYMENT_PROVIDER)")
 
 
 def register_commands(app: Flask) -> None:
@@ -199,9 +235,9 @@ def register_commands(app: Flask) -> None:
         """Watch the wallet in this process (instead of, or beside, the web ticker)."""
         gateway = current_gateway()
         if once:
-            click.echo(repr(gateway.ticker.tick()))
+            say(repr(gateway.ticker.tick()))
             return
-        click.echo(f"polling every {gateway.settings.poll_interval_seconds}s; Ctrl-C stops")
+        say(f"polling every {gateway.settings.poll_interval_seconds}s; Ctrl-C stops")
         gateway.start_background()
         try:
             while True:
@@ -224,16 +260,16 @@ def register_commands(app: Flask) -> None:
         """Credit the exact payable amount of ORDER_ID."""
         _require_sandbox()
         try:
-            click.echo(backend().sandbox_pay(order_id))
+            say(backend().sandbox_pay(order_id))
         except ServiceError as exc:
-            raise click.ClickException(exc.message) from None
+            raise failure(exc.message) from None
 
     @sandbox_group.command("credit")
     @click.argument("amount")
     def sandbox_credit(amount: str) -> None:
         """Credit AMOUNT rupees (a stray payment, or one for several checkouts)."""
         _require_sandbox()
-        click.echo(backend().sandbox_credit(amount))
+        say(backend().sandbox_credit(amount))
 
     @links_group.command("create")
     @click.option("--title", required=True, help="What the customer pays for.")
@@ -242,6 +278,11 @@ def register_commands(app: Flask) -> None:
     @click.option("--max", "maximum", help="Highest amount the customer may choose.")
     @click.option("--description", help="A line under the title.")
     @click.option("--slug", help="The /l/<slug> part of the URL (made from the title if absent).")
+    @click.option(
+        "--expires-in-minutes",
+        type=click.IntRange(1, links.MAX_EXPIRY_MINUTES),
+        help="How long each checkout from the link stays open (default 15, or less).",
+    )
     def links_create(
         title: str,
         amount: str | None,
@@ -249,6 +290,7 @@ def register_commands(app: Flask) -> None:
         maximum: str | None,
         description: str | None,
         slug: str | None,
+        expires_in_minutes: int | None,
     ) -> None:
         """Create a payment link and print its URL."""
         fields = {
@@ -258,35 +300,36 @@ def register_commands(app: Flask) -> None:
             "maxAmount": maximum,
             "description": description,
             "slug": slug,
+            "expiresInMinutes": expires_in_minutes,
         }
         try:
-            click.echo(backend().create_link(fields))
+            say(backend().create_link(fields))
         except ServiceError as exc:
-            raise click.ClickException(exc.message) from None
+            raise failure(exc.message) from None
 
     @keys_group.command("create")
     @click.option("--name", required=True, help="What the key is for, e.g. the shop's name.")
     def keys_create(name: str) -> None:
         """Create a key and print it once: only its hash is kept."""
         issued = backend().create_key(name)
-        click.echo(f"key id:       {issued['id']}")
-        click.echo(f"secret key:   {issued['secret']}")
-        click.echo(f"signing key:  {issued['signingKey']}")
-        click.echo("Store the secret key now: it cannot be shown again.")
+        say(f"key id:       {issued['id']}")
+        say(f"secret key:   {issued['secret']}")
+        say(f"signing key:  {issued['signingKey']}")
+        say("Store the secret key now: it cannot be shown again.")
 
     @keys_group.command("list")
     def keys_list() -> None:
         """Every key, with its prefix and whether it is revoked."""
         for key in backend().list_keys():
             state = "revoked" if key.get("revokedAt") else "active"
-            click.echo(f"{key['id']}  {key['prefix']}…  {key['name']}  {state}")
+            say(f"{key['id']}  {key['prefix']}…  {key['name']}  {state}")
 
     @keys_group.command("revoke")
     @click.argument("key_id")
     def keys_revoke(key_id: str) -> None:
         """Revoke KEY_ID: requests with it get 401 from now on."""
         backend().revoke_key(key_id)
-        click.echo(f"revoked {key_id}")
+        say(f"revoked {key_id}")
 
     @webhooks_group.command("add")
     @click.argument("url")
@@ -296,13 +339,13 @@ def register_commands(app: Flask) -> None:
         try:
             endpoint = backend().add_webhook(url, list(events))
         except ServiceError as exc:
-            raise click.ClickException(exc.message) from None
-        click.echo(f"endpoint id:  {endpoint['id']}")
-        click.echo(f"events:       {', '.join(endpoint['events'])}")
-        click.echo(f"secret:       {endpoint['secret']}")
+            raise failure(exc.message) from None
+        say(f"endpoint id:  {endpoint['id']}")
+        say(f"events:       {', '.join(endpoint['events'])}")
+        say(f"secret:       {endpoint['secret']}")
 
     @webhooks_group.command("list")
     def webhooks_list() -> None:
         """Registered endpoints and the events each receives."""
         for endpoint in backend().list_webhooks():
-            click.echo(f"{endpoint['id']}  {endpoint['url']}  {', '.join(endpoint['events'])}")
+            say(f"{endpoint['id']}  {endpoint['url']}  {', '.join(endpoint['events'])}")

@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -170,6 +171,40 @@ def test_webhooks_add_prints_the_secret_once_and_list_never(local_app: Flask) ->
     assert bad_event.exit_code == 1 and "unknown event types" in bad_event.output
     with local_app.app_context():
         assert WebhookEndpoint.objects.count() == 1
+
+
+def test_cli_output_escapes_terminal_control_characters(local_app: Flask) -> None:
+    """Stored text is someone's input: printed raw, ESC sequences would drive the terminal."""
+    hostile_url = "https://93.184.215.14/h\x1b[2J\x1b]0;owned\x07"
+    gateway: Gateway = local_app.extensions[EXTENSION_KEY]
+    with local_app.app_context():
+        gateway.merchant.add_endpoint(
+            WebhookEndpoint(
+                endpointId="we_0123456789abcdef",
+                url=hostile_url,
+                secret="whsec_x",
+                events=["checkout.completed"],
+                createdAt=datetime(2025, 1, 1, tzinfo=UTC),
+            )
+        )
+    create_key(local_app, "shop\x1b[31mRED\u202eevil\r\nkey_forged  sk_  admin  active")
+
+    outputs = {
+        "webhooks list": run(local_app, "webhooks", "list"),
+        "keys list": run(local_app, "keys", "list"),
+        "an error echoing input": run(
+            local_app, "webhooks", "add", "https://93.184.215.14/x", "--event", "\x1b[2Jnope"
+        ),
+    }
+    for name, result in outputs.items():
+        for raw in ("\x1b", "\x07", "\u202e", "\r"):
+            assert raw not in result.output, (name, result.output)
+    assert "\\x1b[2J\\x1b]0;owned\\x07" in outputs["webhooks list"].output
+    listed = outputs["keys list"].output
+    assert "shop\\x1b[31mRED\\u202eevil\\r\\nkey_forged" in listed
+    assert len(listed.strip().splitlines()) == 1  # no forged second line
+    assert "\\x1b[2Jnope" in outputs["an error echoing input"].output
+    assert outputs["an error echoing input"].exit_code == 1
 
 
 # -- the in-memory store: ask the running server ----------------------------------------
