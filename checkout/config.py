@@ -146,6 +146,7 @@ _SPEC: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "PUBLIC_URL": ("public_url", _optional_http_url, ""),
     "SECRET_KEY": ("secret_key", _text, ""),
     "WEBHOOK_ALLOW_PRIVATE": ("webhook_allow_private", _boolean, "false"),
+    "LINK_MAX_OPEN": ("link_max_open", _integer(1, 10_000), "20"),
 }
 
 
@@ -184,6 +185,7 @@ class Settings:
     public_url: str = ""
     secret_key: str = field(default="", repr=False)
     webhook_allow_private: bool = False
+    link_max_open: int = 20  # pending checkouts one payment link may hold at once
     # Not read from the environment: lets tests and `flask poll` run without the thread.
     start_ticker: bool = True
 

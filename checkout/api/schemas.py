@@ -348,6 +348,8 @@ class CreatePaymentLinkBody(Schema):
     maxAmount: Money | None = None
     description: ShortText | None = None
     slug: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")] | None = None
+    # How long each checkout opened from the link stays open (default: 15 or less).
+    expiresInMinutes: Annotated[int, Field(strict=True, ge=1, le=1440)] | None = None
 
     @model_validator(mode="after")
     def _fixed_or_range(self) -> CreatePaymentLinkBody:
@@ -614,4 +616,5 @@ class PaymentLinkView(Reply):
     title: str
     amountHint: str
     url: str
+    expiresInMinutes: int
     createdAt: Timestamp

@@ -313,6 +313,7 @@ def create_payment_link() -> tuple[Response, int]:
             max_paise=body.maxAmount,
             description=body.description,
             slug=body.slug,
+            expires_in_minutes=body.expiresInMinutes,
             now=clock.utcnow(),
         )
     except DuplicateSlug:
@@ -323,6 +324,7 @@ def create_payment_link() -> tuple[Response, int]:
             "title": link.title,
             "amountHint": links.amount_hint(link),
             "url": public_base_url() + url_for("pay.link_page", slug=link.slug),
+            "expiresInMinutes": links.expiry_minutes(link, current_gateway().settings),
             "createdAt": iso(link.createdAt),
         }
     ), 201

@@ -1,21 +1,43 @@
-"""Payment links: create them, and open a checkout for one customer of a link."""
+"""Payment links: create them, and open a checkout for one customer of a link.
+
+A link is public: anyone can open checkouts from it, and each one holds a payable
+amount for its whole grace window (DESIGN §5.1), so a stranger could take every
+amount near the link's price. Caps fight that instead of a shorter hold (which
+would let a late payer pay someone else's checkout): a link has at most
+LINK_MAX_OPEN pending checkouts at once, each person may open only a few a
+minute (web routes), and a link's checkouts expire sooner than others, so
+abandoned ones give their place back quickly.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from checkout.config import Settings
 from checkout.domain.money import display_rupees
 from checkout.providers.base import WalletProvider
 from checkout.services.checkouts import CheckoutRequest, create_checkout, new_order_id
-from checkout.services.errors import ServiceError
-from checkout.storage.links import PaymentLink, add_link, ensure_link
+from checkout.services.errors import ServiceError, Unavailable
+from checkout.storage.links import (
+    PaymentLink,
+    add_link,
+    claim_link_slot,
+    ensure_link,
+    link_slot_frees_at,
+    release_link_slot,
+)
 from checkout.storage.models import PaymentSession
 from checkout.storage.store import Store
 
 DEMO_SLUG = "demo"
+#: A link's checkouts stay open this long unless the link says otherwise (or the
+#: SESSION_EXPIRY_MINUTES of every checkout is shorter): a customer on a link page
+#: pays at once, and an abandoned checkout gives its place back sooner.
+LINK_DEFAULT_EXPIRY_MINUTES = 15
+MAX_EXPIRY_MINUTES = 1440
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
 
 
@@ -33,6 +55,7 @@ def create_link(
     max_paise: int | None = None,
     description: str | None = None,
     slug: str | None = None,
+    expires_in_minutes: int | None = None,
 ) -> PaymentLink:
     if amount_paise is None and (min_paise is None or max_paise is None):
         raise ServiceError("A link needs a fixed amount, or both a minimum and a maximum")
@@ -41,6 +64,11 @@ def create_link(
     slug = slug or slugify(title)
     if not _SLUG.fullmatch(slug):
         raise ServiceError("A slug is 2-41 lowercase letters, digits and dashes", field="slug")
+    if expires_in_minutes is not None and not 1 <= expires_in_minutes <= MAX_EXPIRY_MINUTES:
+        raise ServiceError(
+            f"A link's checkouts expire after 1 to {MAX_EXPIRY_MINUTES} minutes",
+            field="expiresInMinutes",
+        )
     return add_link(
         PaymentLink(
             slug=slug,
@@ -49,9 +77,17 @@ def create_link(
             amountPaise=amount_paise,
             minPaise=None if amount_paise is not None else min_paise,
             maxPaise=None if amount_paise is not None else max_paise,
+            expiresInMinutes=expires_in_minutes,
             createdAt=now,
         )
     )
+
+
+def expiry_minutes(link: PaymentLink, settings: Settings) -> int:
+    """The link's own expiry, else 15 minutes or SESSION_EXPIRY_MINUTES, whichever is less."""
+    if link.expiresInMinutes:
+        return int(link.expiresInMinutes)
+    return min(LINK_DEFAULT_EXPIRY_MINUTES, settings.session_expiry_minutes)
 
 
 def ensure_demo_link(now: datetime) -> PaymentLink:
@@ -91,19 +127,42 @@ def open_link_checkout(
     if link.amountPaise is None and not link.minPaise <= amount <= link.maxPaise:
         raise ServiceError(f"Choose an amount from {amount_hint(link)}", field="amount")
     description = link.title if not note else f"{link.title}: {note}"
-    return create_checkout(
-        store,
-        provider,
-        settings,
-        CheckoutRequest(
-            order_id=new_order_id(),
-            amount_paise=amount,
-            source="link",
-            email=email,
-            description=description[:200],
-            customer={"name": name, "email": email},
-            metadata={"link": link.slug},
-            ip=ip,
-        ),
-        now=now,
+    order_id = new_order_id()
+    minutes = expiry_minutes(link, settings)
+    expires_at = now + timedelta(minutes=minutes)
+    capacity = settings.link_max_open
+    if not claim_link_slot(link.slug, capacity, order_id, now=now, release_after=expires_at):
+        raise _link_full(link, capacity, now)
+    try:
+        return create_checkout(
+            store,
+            provider,
+            settings,
+            CheckoutRequest(
+                order_id=order_id,
+                amount_paise=amount,
+                source="link",
+                email=email,
+                description=description[:200],
+                customer={"name": name, "email": email},
+                metadata={"link": link.slug},
+                expires_in_minutes=minutes,
+                ip=ip,
+            ),
+            now=now,
+        )
+    except BaseException:
+        release_link_slot(link.slug, order_id)
+        raise
+
+
+def _link_full(link: PaymentLink, capacity: int, now: datetime) -> Unavailable:
+    frees_at = link_slot_frees_at(link.slug, capacity, now=now)
+    wait = max(60, math.ceil((frees_at - now).total_seconds())) if frees_at else 60
+    minutes = math.ceil(wait / 60)
+    return Unavailable(
+        f"{capacity} checkouts from this link are waiting for payment right now, the most it "
+        f"keeps open at once. Please try again in about {minutes} minute"
+        f"{'s' if minutes != 1 else ''}.",
+        retry_after=wait,
     )

@@ -22,7 +22,7 @@ from checkout.gateway import client_ip, current_gateway
 from checkout.qr import qr_png_data_uri
 from checkout.services import checkouts, early_tick, keys, links, sandbox, ticks
 from checkout.services import signed_checkout as signed_checkout_service
-from checkout.services.errors import ServiceError
+from checkout.services.errors import ServiceError, Unavailable
 from checkout.services.views import iso
 from checkout.storage.links import link_by_slug
 from checkout.storage.models import PaymentSession
@@ -34,6 +34,8 @@ bp = Blueprint("pay", __name__)
 
 STOP_POLLING = 286  # htmx 2 stops an `every` trigger on this status
 POLL_SECONDS = 2
+# Per IP, counting only posts that open a checkout: each holds an amount for its grace window.
+LINK_OPENS_PER_IP = "3 per minute"
 
 
 def is_htmx() -> bool:
@@ -262,12 +264,15 @@ def simulate(token: str) -> Response:
 # -- payment links ----------------------------------------------------------------------
 
 
-def _link_context(link: Any, form: LinkCheckoutForm) -> dict[str, Any]:
+def _link_context(
+    link: Any, form: LinkCheckoutForm, unavailable: str | None = None
+) -> dict[str, Any]:
     return {
         "link": link,
         "form": form,
         "amount_hint": links.amount_hint(link),
         "settings": current_gateway().settings,
+        "unavailable": unavailable,
     }
 
 
@@ -286,8 +291,13 @@ def link_page(slug: str) -> str:
     return render_template("pay/link.html", **_link_context(link, _link_form(link)))
 
 
+def _opened_a_checkout(_response: Response) -> bool:
+    return bool(g.get("link_checkout_opened"))
+
+
 @bp.post("/l/<slug>")
-@limiter.limit("10 per minute")
+# Only posts that open a checkout count: a customer fixing a typo is not held back.
+@limiter.limit(LINK_OPENS_PER_IP, deduct_when=_opened_a_checkout)
 def link_checkout(slug: str) -> Response | tuple[str, int]:
     link = link_by_slug(slug)
     if link is None:
@@ -311,16 +321,31 @@ def link_checkout(slug: str) -> Response | tuple[str, int]:
             now=clock.utcnow(),
             ip=client_ip(),
         )
+    except Unavailable as exc:
+        return _link_unavailable(link, form, exc)
     except ServiceError as exc:
         if exc.field == "amount":
             form.amount.errors = [exc.message]
             return _link_form_again(link, form)
         raise
+    g.link_checkout_opened = True
     if is_htmx():
         response = make_response(render_template("pay/partials/panel.html", **_context(session)))
         response.headers["HX-Push-Url"] = page_url("pay.page", session)
         return response
     return redirect(page_url("pay.page", session), code=303)
+
+
+def _link_unavailable(link: Any, form: LinkCheckoutForm, exc: Unavailable) -> Response:
+    """The link is full, or no amount near its price is free: say when to try again.
+
+    A 503 with Retry-After; htmx gets its partial as a 200, since it swaps no error answers.
+    """
+    template = "pay/partials/link_form.html" if is_htmx() else "pay/link.html"
+    response = make_response(render_template(template, **_link_context(link, form, exc.message)))
+    response.status_code = 200 if is_htmx() else 503
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _link_form_again(link: Any, form: LinkCheckoutForm) -> tuple[str, int]:
