@@ -231,7 +231,7 @@ def check_invariants(world: World, life: Life) -> None:
 
 
 # More than the clean day's writes, so the crash points below cover every one of them.
-CRASH_POINTS = 80
+CRASH_POINTS = 56
 
 
 def test_the_day_without_a_crash_holds_the_invariants(world: World) -> None:
