@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from checkout import create_app
 from checkout.config import Settings
+from checkout.domain.matching import SIDON_SUFFIXES
 from checkout.gateway import EXTENSION_KEY, Gateway
 from checkout.services import links
 from checkout.storage.models import AuditLog, Order, PaymentSession
@@ -360,8 +361,10 @@ def test_second_session_with_the_same_price_gets_a_paise_suffix(client: FlaskCli
     first = create(client, orderId="ORD-1")
     second = create(client, orderId="ORD-2")
     assert first.get_json()["amount"] == 1018
-    assert re.search(r'"amount": ?1018\.01[,}]', second.get_data(as_text=True))
-    assert "&am=1018.02&" in second.get_json()["upiString"]
+    # The next suffix on the ruler that keeps pair sums apart (see domain.matching).
+    paise = f"{SIDON_SUFFIXES[1]:02d}"
+    assert re.search(rf'"amount": ?1018\.{paise.rstrip("0")}[,}}]', second.get_data(as_text=True))
+    assert f"&am=1018.{paise}&" in second.get_json()["upiString"]
 
 
 def test_amount_suffix_always_never_uses_whole_rupees(settings: Settings) -> None:
