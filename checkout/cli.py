@@ -147,7 +147,7 @@ class LocalBackend:
 
     def list_webhooks(self) -> list[dict[str, Any]]:
         return [
-            {"id": e.endpointId, "url": e.url, "events": e.events}
+            {"id": e.endpointId, "url": webhooks.shown_url(e.url), "events": e.events}
             for e in self.gateway.merchant.endpoints()
         ]
 

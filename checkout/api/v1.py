@@ -175,7 +175,7 @@ def cancel_checkout_session(session_id: str) -> Response:
 def endpoint_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
     return {
         "id": endpoint.endpointId,
-        "url": endpoint.url,
+        "url": webhooks.shown_url(endpoint.url),
         "events": list(endpoint.events),
         "active": endpoint.active,
         "createdAt": iso(endpoint.createdAt),
@@ -188,7 +188,7 @@ def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
         "eventId": delivery.eventId,
         "type": delivery.type,
         "endpointId": delivery.endpointId,
-        "url": delivery.url,
+        "url": webhooks.shown_url(delivery.url),
         "status": delivery.status,
         "attempts": delivery.attempts,
         "nextAttemptAt": iso(delivery.nextAttemptAt) if delivery.status == "pending" else None,

@@ -207,6 +207,27 @@ def test_cli_output_escapes_terminal_control_characters(local_app: Flask) -> Non
     assert outputs["an error echoing input"].exit_code == 1
 
 
+def test_webhook_credentials_are_refused_and_never_listed(local_app: Flask) -> None:
+    refused = run(local_app, "webhooks", "add", "https://shop:hunter2@93.184.215.14/hooks")
+    assert refused.exit_code == 1 and "user name or password" in refused.output
+    assert "hunter2" not in refused.output
+    gateway: Gateway = local_app.extensions[EXTENSION_KEY]
+    with local_app.app_context():
+        assert WebhookEndpoint.objects.count() == 0
+        gateway.merchant.add_endpoint(  # stored before the rule
+            WebhookEndpoint(
+                endpointId="we_0123456789abcdef",
+                url="https://shop:hunter2@93.184.215.14/hooks",
+                secret="whsec_x",
+                events=["checkout.completed"],
+                createdAt=datetime(2025, 1, 1, tzinfo=UTC),
+            )
+        )
+    listed = run(local_app, "webhooks", "list")
+    assert listed.exit_code == 0 and "93.184.215.14/hooks" in listed.output
+    assert "hunter2" not in listed.output and "shop:" not in listed.output
+
+
 # -- the in-memory store: ask the running server ----------------------------------------
 
 

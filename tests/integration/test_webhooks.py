@@ -8,14 +8,20 @@ The receiver is pytest-httpserver answering what each test scripts (500, 408,
 from __future__ import annotations
 
 import json
+import logging
+import socket
+import ssl
+import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
@@ -28,7 +34,7 @@ from checkout.services import webhooks
 from checkout.services.ticker import Ticker
 from checkout.services.views import iso
 from checkout.services.webhooks import DeliveryWorker, InvalidWebhookUrl, check_url
-from checkout.storage.merchant import WebhookDelivery
+from checkout.storage.merchant import WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import Order, PaymentSession
 from checkout.webhooks import InvalidSignature, verify
 from tests.conftest import ADMIN_SECRET, AUTH, Clock, race
@@ -43,6 +49,7 @@ class Received:
     signature: str | None
     event_id: str | None
     content_type: str | None
+    host: str | None = None
 
     @property
     def event(self) -> dict[str, Any]:
@@ -69,6 +76,7 @@ class Receiver:
                     signature=request.headers.get("X-UPI-Signature"),
                     event_id=request.headers.get("X-UPI-Event-Id"),
                     content_type=request.headers.get("Content-Type"),
+                    host=request.headers.get("Host"),
                 )
             )
             status = self.answers.pop(0) if self.answers else 200
@@ -703,9 +711,266 @@ def test_an_address_is_checked_again_when_sending(
     sent = DeliveryWorker(hooks.gateway.store, hooks.gateway.merchant, strict).run_round()
     assert sent == 1 and receiver.types() == []
     delivery = WebhookDelivery.objects.get()
-    assert delivery.status == "failed" and "private" in delivery.lastError
+    # Only "refused": what the address answered, or why exactly it was refused, would
+    # tell a stranger something about the network behind the gateway.
+    assert delivery.status == "failed" and delivery.lastError == "refused"
+    assert delivery.lastStatusCode is None
 
 
 def test_public_addresses_need_no_opt_in(settings: Settings) -> None:
     for url in ("https://93.184.215.14/hooks", "http://8.8.8.8:8080/x", "https://[2606:4700::1]/"):
         assert check_url(url, settings) == url
+
+
+# -- connecting to the address that was checked (DNS rebinding) ------------------------
+
+PUBLIC_IP = "93.184.215.14"
+
+
+class Resolver:
+    """DNS the test controls: scripted answers per name, one list per call (the last repeats).
+
+    Names it has no script for go to the system resolver, so IP literals still work.
+    """
+
+    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
+        self.answers = {name: list(script) for name, script in answers.items()}
+        self.calls: list[str] = []
+
+    def __call__(self, host: str, port: object, *args: Any, **kwargs: Any) -> list[Any]:
+        self.calls.append(host)
+        script = self.answers.get(host)
+        if script is None:
+            return socket.getaddrinfo(host, port, *args, **kwargs)
+        addresses = script.pop(0) if len(script) > 1 else script[0]
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, port, 0, 0))
+            if ":" in a
+            else (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, port))
+            for a in addresses
+        ]
+
+
+def worker(hooks: Hooks, resolver: Resolver, **settings: Any) -> DeliveryWorker:
+    gateway = hooks.gateway
+    return DeliveryWorker(
+        gateway.store,
+        gateway.merchant,
+        gateway.settings.with_overrides(**settings),
+        resolver=resolver,
+        send_timeout=1.0,
+    )
+
+
+def loopback_address(httpserver: HTTPServer) -> str:
+    address: str = httpserver.server.server_address[0]  # type: ignore[union-attr]
+    return address
+
+
+def test_a_name_that_rebinds_to_loopback_after_the_check_is_never_reached(
+    fast_hooks: Hooks, receiver: Receiver, httpserver: HTTPServer
+) -> None:
+    """The check and the connection use one lookup: the second answer never matters."""
+    fast_hooks.register(f"http://rebind.test:{httpserver.port}/hooks")
+    fast_hooks.cancel(fast_hooks.open("ORD-WH-DNS"))
+    dns = Resolver({"rebind.test": [[PUBLIC_IP], [loopback_address(httpserver)]]})
+    strict = worker(fast_hooks, dns, webhook_allow_private=False)
+
+    assert strict.run_round() == 1
+    assert dns.calls == ["rebind.test"]  # looked up once, for the check
+    assert receiver.received == [] and httpserver.log == []
+    tried = fast_hooks.only_delivery()
+    # Sent to the public address it was checked as (nothing answers there from a test).
+    assert tried["status"] == "pending" and tried["lastStatusCode"] is None
+    assert tried["lastError"] in {"ConnectionError", "ConnectTimeout"}
+
+    # The next attempt looks the name up afresh, sees loopback, and refuses it.
+    fast_hooks.clock.advance(seconds=10)
+    assert strict.run_round() == 1
+    assert dns.calls == ["rebind.test", "rebind.test"]
+    assert receiver.received == [] and httpserver.log == []
+    refused = fast_hooks.only_delivery()
+    assert refused["status"] == "failed" and refused["lastError"] == "refused"
+    assert refused["lastStatusCode"] is None
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        [PUBLIC_IP, "127.0.0.1"],
+        ["8.8.8.8", "10.0.0.7"],
+        ["2606:4700::1", "::1"],
+        ["::ffff:169.254.169.254"],
+    ],
+)
+def test_every_address_of_a_name_is_checked(settings: Settings, addresses: list[str]) -> None:
+    dns = Resolver({"mixed.test": [addresses]})
+    with pytest.raises(InvalidWebhookUrl, match="WEBHOOK_ALLOW_PRIVATE"):
+        check_url("https://mixed.test/hooks", settings, resolver=dns)
+
+
+def test_a_pinned_send_keeps_the_name_in_the_host_header(
+    fast_hooks: Hooks, receiver: Receiver, httpserver: HTTPServer
+) -> None:
+    """Private addresses allowed: delivered to loopback, but addressed to the name."""
+    endpoint = fast_hooks.register(f"http://hooks.example:{httpserver.port}/hooks")
+    fast_hooks.cancel(fast_hooks.open("ORD-WH-HOST"))
+    dns = Resolver({"hooks.example": [[loopback_address(httpserver)]]})
+    assert worker(fast_hooks, dns).run_round() == 1
+    (got,) = receiver.received
+    assert got.host == f"hooks.example:{httpserver.port}"
+    assert verify(got.body, got.signature, endpoint["secret"], now=fast_hooks.now())
+    delivered = fast_hooks.only_delivery()
+    assert delivered["status"] == "delivered" and delivered["lastStatusCode"] == 200
+    assert dns.calls == ["hooks.example"]
+
+
+def test_a_checked_address_that_refuses_gives_way_to_the_next(
+    fast_hooks: Hooks, receiver: Receiver, httpserver: HTTPServer
+) -> None:
+    """Pinning keeps what the resolver's other addresses were for: trying the next one."""
+    fast_hooks.register(f"http://hooks.example:{httpserver.port}/hooks")
+    fast_hooks.cancel(fast_hooks.open("ORD-WH-NEXT"))
+    nobody = "127.0.0.2" if loopback_address(httpserver) != "127.0.0.2" else "127.0.0.3"
+    dns = Resolver({"hooks.example": [[nobody, loopback_address(httpserver)]]})
+    assert worker(fast_hooks, dns).run_round() == 1
+    assert len(receiver.received) == 1
+    assert fast_hooks.only_delivery()["status"] == "delivered"
+
+
+def test_a_name_that_does_not_resolve_is_retried_unsent(
+    fast_hooks: Hooks, receiver: Receiver, httpserver: HTTPServer
+) -> None:
+    fast_hooks.register(f"http://gone.test:{httpserver.port}/hooks")
+    fast_hooks.cancel(fast_hooks.open("ORD-WH-NXDOMAIN"))
+
+    def nxdomain(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    for resolver in (nxdomain, Resolver({"gone.test": [[]]})):
+        fast_hooks.clock.advance(hours=6)
+        assert worker(fast_hooks, resolver, webhook_allow_private=False).run_round() == 1  # type: ignore[arg-type]
+        delivery = fast_hooks.only_delivery()
+        assert delivery["status"] == "pending" and delivery["lastError"] == "NameResolutionError"
+    assert receiver.received == []
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for hooks.example only (no IP address in it)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=hooks.example",
+            "-addext",
+            "subjectAltName=DNS:hooks.example",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+def test_a_pinned_https_send_verifies_the_certificate_of_the_name(
+    tls_files: tuple[Path, Path],
+) -> None:
+    """SNI and the certificate check use the name; only the TCP connection uses the address."""
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server_names: list[str | None] = []
+    context.sni_callback = lambda _socket, name, _context: server_names.append(name)
+    server = HTTPServer(host="127.0.0.1", ssl_context=context)
+    hosts: list[str | None] = []
+
+    def handle(request: Request) -> Response:
+        hosts.append(request.headers.get("Host"))
+        return Response("thanks")
+
+    server.expect_request("/hooks", method="POST").respond_with_handler(handle)
+    server.start()
+    try:
+        answer = webhooks.post_pinned(
+            f"https://hooks.example:{server.port}/hooks",
+            "127.0.0.1",
+            data=b"{}",
+            headers={"Content-Type": "application/json"},
+            timeout=5.0,
+            verify=str(cert),
+        )
+        assert answer.status_code == 200 and answer.text == "thanks"
+        assert server_names == ["hooks.example"]
+        assert hosts == [f"hooks.example:{server.port}"]
+
+        # The same address under a name the certificate does not carry: refused.
+        with pytest.raises(requests.exceptions.SSLError):
+            webhooks.post_pinned(
+                f"https://other.example:{server.port}/hooks",
+                "127.0.0.1",
+                data=b"{}",
+                headers={},
+                timeout=5.0,
+                verify=str(cert),
+            )
+        assert hosts == [f"hooks.example:{server.port}"]
+    finally:
+        server.clear()
+        server.stop()
+
+
+# -- credentials in a webhook URL -------------------------------------------------------
+
+
+def test_a_url_with_credentials_is_refused_and_never_logged_or_listed(
+    fast_hooks: Hooks, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    with_password = receiver.url.replace("http://", "http://shop:hunter2@")
+    answer = fast_hooks.client.post(
+        "/api/v1/webhook-endpoints", json={"url": with_password}, headers=AUTH
+    )
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert [d["field"] for d in answer.get_json()["details"]] == ["url"]
+    for url in (with_password, receiver.url.replace("http://", "http://token@")):
+        with pytest.raises(InvalidWebhookUrl) as refused:
+            check_url(url, fast_hooks.gateway.settings)  # the CLI's way in
+        assert refused.value.field == "url" and "password" in refused.value.message
+    assert WebhookEndpoint.objects.count() == 0
+
+    # One stored before the rule: never sent, never shown, never logged.
+    fast_hooks.gateway.merchant.add_endpoint(
+        WebhookEndpoint(
+            endpointId="we_0123456789abcdef",
+            url=with_password,
+            secret="whsec_legacy",
+            events=list(webhooks.EVENT_TYPES),
+            createdAt=fast_hooks.clock(),
+        )
+    )
+    fast_hooks.cancel(fast_hooks.open("ORD-WH-CREDS"))
+    with caplog.at_level(logging.DEBUG):
+        assert fast_hooks.round() == 1
+        listed = [
+            fast_hooks.client.get(path, headers=AUTH).get_data(as_text=True)
+            for path in ("/api/v1/webhook-endpoints", "/api/v1/webhook-deliveries")
+        ]
+    assert receiver.received == []
+    delivery = fast_hooks.only_delivery()
+    assert delivery["status"] == "failed" and "password" in delivery["lastError"]
+    assert caplog.records  # the attempt was logged…
+    for text in (caplog.text, *listed):
+        assert "hunter2" not in text and "shop:" not in text  # …without the credentials
+    assert f"localhost:{receiver.httpserver.port}/hooks" in listed[0]
