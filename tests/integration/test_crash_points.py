@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -140,7 +139,6 @@ class World:
     def gateway_steps(self, store: Any, merchant: Any, owner: str) -> list[Callable[[], Any]]:
         """What one gateway process does, step by step, between the customers' payments."""
         provider = SandboxProvider(self.store)  # the wallet lives outside the process
-        http = requests.Session()
 
         def tick() -> Any:
             self.clock.advance(seconds=self.settings.poll_interval_seconds)
@@ -148,7 +146,7 @@ class World:
 
         def send() -> Any:
             publish_owed_events(store, merchant, now=self.clock())
-            while webhooks.deliver_one(merchant, http, self.settings, now=self.clock()):
+            while webhooks.deliver_one(merchant, self.settings, now=self.clock()):
                 pass
 
         def pay(paise: int) -> Callable[[], Any]:
