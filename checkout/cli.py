@@ -20,7 +20,7 @@ from checkout import clock
 from checkout.config import Settings
 from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
 from checkout.gateway import current_gateway
-from checkout.services import keys, links, sandbox, webhooks
+from checkout.services import keys, links, sandbox, ticks, webhooks
 from checkout.services.errors import ServiceError
 from checkout.storage.links import DuplicateSlug
 
@@ -89,7 +89,15 @@ class LocalBackend:
             raise click.BadParameter(f"{value!r} {exc}", param_hint=name) from None
 
     def sandbox_pay(self, order_id: str) -> str:
-        amount, balance = sandbox.pay_checkout(self.gateway.store, order_id, now=clock.utcnow())
+        gateway = self.gateway
+        amount, balance = sandbox.pay_checkout(
+            gateway.store,
+            order_id,
+            now=clock.utcnow(),
+            read_wallet=ticks.read_sandbox_now(
+                gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
+            ),
+        )
         return _credited(rupees_decimal(amount), rupees_decimal(balance))
 
     def sandbox_credit(self, amount: str) -> str:

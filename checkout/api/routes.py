@@ -23,7 +23,7 @@ from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
 from checkout.providers.base import ProviderError
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts, early_tick, nonces, sandbox, seed
+from checkout.services import checkouts, early_tick, nonces, sandbox, seed, ticks
 from checkout.services.health import health_report
 from checkout.services.views import iso
 from checkout.storage.models import PaymentSession
@@ -264,7 +264,14 @@ def sandbox_credit() -> Response:
     body = parse_body(SandboxCreditBody)
     now = clock.utcnow()
     if body.orderId is not None:
-        amount, new_balance = sandbox.pay_checkout(gateway.store, body.orderId, now=now)
+        amount, new_balance = sandbox.pay_checkout(
+            gateway.store,
+            body.orderId,
+            now=now,
+            read_wallet=ticks.read_sandbox_now(
+                gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
+            ),
+        )
     else:
         assert body.amount is not None
         amount = body.amount

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from checkout.domain.lifecycle import Status
@@ -15,12 +16,27 @@ def credit_wallet(store: Store, paise: int, *, now: datetime, note: str = "manua
     return balance
 
 
-def pay_checkout(store: Store, order_id: str, *, now: datetime) -> tuple[int, int]:
-    """Credit the exact payable amount of one checkout; returns (amount, new balance)."""
+def pay_checkout(
+    store: Store,
+    order_id: str,
+    *,
+    now: datetime,
+    read_wallet: Callable[[], object] | None = None,
+) -> tuple[int, int]:
+    """Credit the exact payable amount of one checkout; returns (amount, new balance).
+
+    A balance rise pays only checkouts that existed at the read before it (DESIGN
+    §5.5), and no real customer scans and pays before the next read. A simulated one
+    can, so when the wallet has not been read since the checkout opened,
+    ``read_wallet`` reads it first (the sandbox's own wallet costs nothing to read).
+    """
     session = store.session_by_order_id(order_id)
     if session is None:
         raise NotFound("Payment session not found", field="orderId")
     if session.status == Status.COMPLETED.value:
         raise Conflict("This checkout is already paid", status=session.status)
+    read_at = store.wallet_state().baselineAt
+    if read_wallet is not None and (read_at is None or read_at < session.createdAt):
+        read_wallet()
     balance = credit_wallet(store, session.amountPaise, now=now, note=f"pays {order_id}")
     return session.amountPaise, balance

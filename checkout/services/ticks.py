@@ -47,17 +47,29 @@ class TickReport:
 
 
 def run_tick(
-    store: Store, provider: WalletProvider, settings: Settings, *, owner: str, now: datetime
+    store: Store,
+    provider: WalletProvider,
+    settings: Settings,
+    *,
+    owner: str,
+    now: datetime,
+    due_only: bool = True,
 ) -> TickReport:
+    """``due_only=False`` reads now even inside the interval (the sandbox, whose wallet
+    costs nothing to ask); still single-flight."""
     completed = finish_interrupted(store, now=now)
     expired = expire_overdue(store, now=now)
     if not store.any_payable(now):
         return TickReport(ran=False, reason="idle", completed=completed, expired=expired)
-    state = store.claim_tick(owner, now, wallet.LEASE)
+    state = store.claim_tick(owner, now, wallet.LEASE, only_when_due=due_only)
     if state is None:
         current = store.wallet_state()
         dead = wallet.dead_holder(current)
-        state = store.claim_tick(owner, now, wallet.LEASE, dead_owner=dead) if dead else None
+        state = (
+            store.claim_tick(owner, now, wallet.LEASE, only_when_due=due_only, dead_owner=dead)
+            if dead
+            else None
+        )
     if state is None:
         return TickReport(ran=False, reason="busy", completed=completed, expired=expired)
     try:
@@ -261,6 +273,15 @@ def _settle(
     ]
     store.credit_attributed(credit.key)
     return completed
+
+
+def read_sandbox_now(
+    store: Store, provider: WalletProvider, settings: Settings, *, owner: str
+) -> Callable[[], object]:
+    """For `sandbox.pay_checkout`: one read of the wallet now, due or not."""
+    return lambda: run_tick(
+        store, provider, settings, owner=owner, now=clock.utcnow(), due_only=False
+    )
 
 
 def tick_soon(

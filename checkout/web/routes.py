@@ -254,7 +254,14 @@ def simulate(token: str) -> Response:
     _checked_action_form(token)
     session = _session(token)
     if session.status == Status.PENDING.value:
-        sandbox.pay_checkout(gateway.store, session.orderId, now=clock.utcnow())
+        sandbox.pay_checkout(
+            gateway.store,
+            session.orderId,
+            now=clock.utcnow(),
+            read_wallet=ticks.read_sandbox_now(
+                gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
+            ),
+        )
         ticks.tick_soon(
             gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
         )
