@@ -50,6 +50,15 @@ def _until(condition: object, timeout: float = 20.0) -> None:
     raise AssertionError("condition never held")
 
 
+def _open(base: str, order_id: str) -> requests.Response:
+    return requests.post(
+        f"{base}/api/v1/checkout-sessions",
+        json={"orderId": order_id, "amount": "10"},
+        headers=AUTH,
+        timeout=30,
+    )
+
+
 def _held_for(state: Collection[Any], *, seconds: float) -> bool:
     """The lease stays held by one owner for ``seconds``: a tick, not a quick read."""
     first = state.find_one({"_id": "wallet"}) or {}
@@ -82,12 +91,7 @@ def test_a_lease_left_by_a_killed_process_blocks_nothing(
     base = f"http://127.0.0.1:{port}"
     state = MongoClient(nx_mongodb_uri)[db_name]["wallet_state"]
     try:
-        opened = requests.post(
-            f"{base}/api/v1/checkout-sessions",
-            json={"orderId": "BEFORE-KILL", "amount": "10"},
-            headers=AUTH,
-            timeout=10,
-        )
+        opened = _open(base, "BEFORE-KILL")
         assert opened.status_code == 201, opened.text
         wallet.fault = "slow"
         _until(lambda: _held_for(state, seconds=1.0))  # a tick is stalled inside its lease
@@ -110,12 +114,7 @@ def test_a_lease_left_by_a_killed_process_blocks_nothing(
             timeout=10,
         )
         assert cancelled.status_code == 200, cancelled.text
-        after = requests.post(
-            f"{base}/api/v1/checkout-sessions",
-            json={"orderId": "AFTER-KILL", "amount": "10"},
-            headers=AUTH,
-            timeout=30,
-        )
+        after = _open(base, "AFTER-KILL")
         assert after.status_code == 201, after.text
         owner = state.find_one({"_id": "wallet"})
         assert owner is not None and owner.get("leaseOwner") != lease["leaseOwner"]
