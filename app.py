@@ -6,6 +6,7 @@ one line naming the variable.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -40,21 +41,24 @@ def _banner(settings: Settings) -> str:
 
 
 def serve(settings: Settings) -> None:
+    # gunicorn reads WEB_CONCURRENCY as a number when it is imported; `.env.example` leaves it
+    # empty (= the default for the store), which gunicorn cannot read.
+    os.environ["WEB_CONCURRENCY"] = str(settings.web_concurrency)
     from gunicorn.app.base import BaseApplication
-
-    # The in-memory store lives in one process, so the embedded default runs one worker.
-    workers = 1 if settings.in_memory_store else 2
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             options: dict[str, Any] = {
                 "bind": f"{settings.host}:{settings.port}",
-                "workers": workers,
+                # WEB_CONCURRENCY: one on the in-memory store (it lives in one process).
+                "workers": settings.web_concurrency,
                 "worker_class": "gthread",
                 "threads": 8,
                 "timeout": 30,
                 "accesslog": None,
                 "post_worker_init": "checkout.gunicorn_conf.post_worker_init",
+                # gunicorn's own log lines are redacted like the app's (pay-page tokens).
+                "logger_class": "checkout.gunicorn_conf.RedactingLogger",
             }
             for key, value in options.items():
                 self.cfg.set(key, value)

@@ -6,6 +6,7 @@ line naming the variable, instead of surfacing later as a 500 on a payment.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -19,6 +20,10 @@ from checkout.domain.upi import is_valid_vpa
 MEMORY_SCHEME = "mongomock://"
 DEMO_UPI_ID = "demo-merchant@upi"
 MIN_ADMIN_SECRET_LENGTH = 24
+MIN_SECRET_KEY_LENGTH = 32
+# Worker processes when WEB_CONCURRENCY is unset: the in-memory store lives in one process.
+DEFAULT_WORKERS_IN_MEMORY = 1
+DEFAULT_WORKERS = 2
 
 
 class ConfigError(ValueError):
@@ -33,6 +38,16 @@ def _integer(low: int, high: int) -> Callable[[str, str], int]:
         if not low <= value <= high:
             raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
         return value
+
+    return parse
+
+
+def _optional_integer(low: int, high: int) -> Callable[[str, str], int]:
+    """A whole number, or 0 when empty: the default depends on other settings."""
+    parse_integer = _integer(low, high)
+
+    def parse(name: str, raw: str) -> int:
+        return parse_integer(name, raw) if raw.strip() else 0
 
     return parse
 
@@ -105,6 +120,17 @@ def _mongodb_uri(name: str, raw: str) -> str:
     return value
 
 
+def _is_loopback(url: str) -> bool:
+    """localhost and loopback addresses: plain http there never crosses a network."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _storage_uri(name: str, raw: str) -> str:
     value = raw.strip()
     if not value.startswith(("memory://", "mongodb://", "mongodb+srv://", "redis://", "rediss://")):
@@ -146,6 +172,8 @@ _SPEC: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
     "PUBLIC_URL": ("public_url", _optional_http_url, ""),
     "SECRET_KEY": ("secret_key", _text, ""),
     "WEBHOOK_ALLOW_PRIVATE": ("webhook_allow_private", _boolean, "false"),
+    "WALLET_RECEIVE_ONLY": ("wallet_receive_only", _boolean, "false"),
+    "WEB_CONCURRENCY": ("web_concurrency", _optional_integer(1, 64), ""),
     "LINK_MAX_OPEN": ("link_max_open", _integer(1, 10_000), "20"),
 }
 
@@ -185,6 +213,9 @@ class Settings:
     public_url: str = ""
     secret_key: str = field(default="", repr=False)
     webhook_allow_private: bool = False
+    # The merchant's promise that nothing is ever paid out of the watched wallet.
+    wallet_receive_only: bool = False
+    web_concurrency: int = DEFAULT_WORKERS_IN_MEMORY  # gunicorn worker processes
     link_max_open: int = 20  # pending checkouts one payment link may hold at once
     # Not read from the environment: lets tests and `flask poll` run without the thread.
     start_ticker: bool = True
@@ -201,6 +232,11 @@ class Settings:
     def sandbox(self) -> bool:
         return self.payment_provider == "sandbox"
 
+    @property
+    def balance_only(self) -> bool:
+        """The wallet is watched through its balance alone (no per-payment history)."""
+        return self.payment_provider == "mobikwik" and not self.mobikwik_history_url
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; raise ConfigError naming the first bad one."""
@@ -214,6 +250,9 @@ class Settings:
             values["payment_provider"] = "mobikwik" if chosen_mobikwik else "sandbox"
         if not values["upi_id"] and values["app_env"] != "production":
             values["upi_id"] = DEMO_UPI_ID
+        if not values["web_concurrency"]:
+            in_memory = values["mongodb_uri"].startswith(MEMORY_SCHEME)
+            values["web_concurrency"] = DEFAULT_WORKERS_IN_MEMORY if in_memory else DEFAULT_WORKERS
         return cls(**values).validated()
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -231,6 +270,11 @@ class Settings:
             raise ConfigError("UPI_PAYEE_NAME must not be empty")
         if self.payment_provider == "mobikwik" and not self.mobikwik_auth:
             raise ConfigError("MOBIKWIK_AUTH is required when PAYMENT_PROVIDER=mobikwik")
+        if self.in_memory_store and self.web_concurrency > 1:
+            raise ConfigError(
+                f"WEB_CONCURRENCY must be 1 with the in-memory store (MONGODB_URI={MEMORY_SCHEME}),"
+                f" got {self.web_concurrency}: each worker process would keep its own payments"
+            )
         if self.production:
             if self.in_memory_store:
                 raise ConfigError(
@@ -246,4 +290,52 @@ class Settings:
                 )
             if self.upi_id == DEMO_UPI_ID:
                 raise ConfigError("UPI_ID must be your own UPI ID when APP_ENV=production")
+            weak = self._weak_for_production()
+            if weak:
+                raise ConfigError(weak[0])
         return self
+
+    def _weak_for_production(self) -> list[str]:
+        """Settings that work but leave money or secrets exposed: one line each."""
+        problems = []
+        if self.balance_only and not self.wallet_receive_only:
+            problems.append(
+                "WALLET_RECEIVE_ONLY=true is required when APP_ENV=production with a balance-only "
+                "wallet (no MOBIKWIK_HISTORY_URL): a payment and a debit in one poll look like one "
+                "smaller payment; set MOBIKWIK_HISTORY_URL (recommended), or promise that nothing "
+                "is ever paid out of this wallet"
+            )
+        if self.ratelimit_storage_uri.startswith("memory://") and self.web_concurrency > 1:
+            problems.append(
+                f"RATELIMIT_STORAGE_URI=memory:// counts in each of the {self.web_concurrency} "
+                "worker processes (WEB_CONCURRENCY), so every limit multiplies; point it at Redis "
+                "(redis://...) or MongoDB (mongodb://...) when APP_ENV=production"
+            )
+        for variable, url in (
+            ("MOBIKWIK_API_URL", self.mobikwik_api_url),
+            ("MOBIKWIK_HISTORY_URL", self.mobikwik_history_url),
+        ):
+            if url.startswith("http://") and not _is_loopback(url):
+                problems.append(
+                    f"{variable} must use https when APP_ENV=production "
+                    "(the wallet token goes with every request)"
+                )
+        if self.webhook_allow_private:
+            problems.append(
+                "WEBHOOK_ALLOW_PRIVATE=true is refused when APP_ENV=production "
+                "(webhooks could reach services inside your network)"
+            )
+        if self.secret_key and len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            problems.append(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters when "
+                "APP_ENV=production (or empty, to derive it from ADMIN_SECRET)"
+            )
+        if self.public_url.startswith("http://"):
+            problems.append("PUBLIC_URL must use https when APP_ENV=production")
+        plain = [o for o in self.allowed_origins if o.startswith("http://") and not _is_loopback(o)]
+        if plain:
+            problems.append(
+                "ALLOWED_ORIGINS must use https when APP_ENV=production (http only for localhost), "
+                f"got {plain[0]!r}"
+            )
+        return problems

@@ -1,11 +1,55 @@
-"""gunicorn settings: start the ticker in each worker once its app is loaded, never at import."""
+"""gunicorn settings: `gunicorn -c checkout/gunicorn_conf.py ... wsgi:app`.
+
+- The worker count is WEB_CONCURRENCY (gunicorn's own name), read through the
+  gateway's settings so its default follows the store: one worker on the
+  in-memory store (its data lives in one process), two on MongoDB. A `-w` on
+  the command line still wins, and is checked against the same rules.
+- gunicorn's own error and access logs get the redaction the app's logs have:
+  they print request lines, and a request line can carry a pay-page token.
+- The ticker starts in each worker once its app is loaded, never at import.
+"""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+from dotenv import load_dotenv
+from gunicorn.glogging import Logger
+
+from checkout.config import ConfigError, Settings
 from checkout.gateway import EXTENSION_KEY
+from checkout.logs import install_redaction
 from checkout.services import early_tick
+
+load_dotenv()
+
+
+def _settings_or_exit(**changes: Any) -> Settings:
+    try:
+        return Settings.from_env().with_overrides(**changes)
+    except ConfigError as exc:
+        print(f"upi-checkout: configuration error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with credentials blanked out of every line it writes."""
+
+    def setup(self, cfg: Any) -> None:
+        # setup runs again on every reload (SIGHUP) and replaces the handlers.
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            install_redaction(log)
+
+
+workers = _settings_or_exit().web_concurrency
+logger_class = RedactingLogger
+
+
+def on_starting(server: Any) -> None:
+    """The count gunicorn will really run, held to the same rules (memory:// limits, one store)."""
+    _settings_or_exit(web_concurrency=server.cfg.workers)
 
 
 def post_worker_init(worker: Any) -> None:

@@ -4,7 +4,9 @@ Secrets never reach a log: the request line carries the path without its
 query string, and no header value is ever logged. As a last line of defence
 every managed handler redacts what is a credential wherever it turns up in a
 message: the hosted-page token in `/pay/<token>` (whoever holds it can act on
-that checkout) and the value after `Bearer`.
+that checkout) and the value after `Bearer`. gunicorn's own loggers get the same
+filter (checkout/gunicorn_conf.py): its error log quotes bad request lines, and
+its access log every request line.
 """
 
 from __future__ import annotations
@@ -32,15 +34,38 @@ def redact(text: str) -> str:
     return text
 
 
+_PLAIN = logging.Formatter()
+
+
 class RedactingFilter(logging.Filter):
-    """Rewrites a record's message with credentials blanked out, for every handler after it."""
+    """Rewrites a record's message with credentials blanked out, for every handler after it.
+
+    A traceback can quote a URL too (an exception's message), so the exception text
+    is rendered here, redacted, and kept on the record where formatters look for it.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _PLAIN.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
+
+
+def install_redaction(logger: logging.Logger) -> None:
+    """The filter on a logger and on each of its handlers (records from child loggers too).
+
+    Idempotent: calling it again after the handlers were replaced adds none twice.
+    """
+    for owner in (logger, *logger.handlers):
+        if not any(isinstance(existing, RedactingFilter) for existing in owner.filters):
+            owner.addFilter(RedactingFilter())
 
 
 class JsonFormatter(logging.Formatter):
@@ -52,7 +77,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 

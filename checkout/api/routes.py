@@ -86,7 +86,8 @@ POLLING = "600 per minute"
 @limiter.exempt
 def health() -> tuple[Response, int]:
     gateway = current_gateway()
-    status, body = health_report(gateway.store, gateway.provider)
+    receive_only = gateway.settings.wallet_receive_only
+    status, body = health_report(gateway.store, gateway.provider, receive_only=receive_only)
     return jsonify({"status": body.pop("status"), "timestamp": iso(clock.utcnow()), **body}), status
 
 

@@ -432,9 +432,19 @@ class ProviderCheck(Reply):
     lastErrorAt: Timestamp | None = None
 
 
+class EvidenceCheck(Reply):
+    """How well the wallet's evidence tells payments apart (advice: never turns health down)."""
+
+    status: Literal["ok", "limited"]
+    source: Literal["history", "balance"]
+    receiveOnly: bool | None = None
+    note: str | None = None
+
+
 class HealthChecks(Reply):
     store: StoreCheck
     provider: ProviderCheck
+    evidence: EvidenceCheck
 
 
 class HealthResponse(Reply):

@@ -1,4 +1,5 @@
-"""What /health reports: the store answers, and how the wallet fared on its last ticks.
+"""What /health reports: the store answers, how the wallet fared on its last ticks,
+and how much the wallet's evidence can tell payments apart.
 
 Health never calls the wallet itself: an idle gateway makes no wallet calls.
 """
@@ -11,9 +12,30 @@ from checkout.providers.base import WalletProvider
 from checkout.services.views import iso
 from checkout.storage.store import Store
 
+BALANCE_ONLY_NOTE = (
+    "The wallet is read by its balance alone: a payment and a debit in the same poll look like "
+    "one smaller payment, so the wallet must only ever receive (WALLET_RECEIVE_ONLY=true), and "
+    "credits that several checkouts could explain wait for review. A per-payment source, the "
+    "wallet's transaction history (MOBIKWIK_HISTORY_URL) or bank messages, is recommended."
+)
 
-def health_report(store: Store, provider: WalletProvider) -> tuple[int, dict[str, Any]]:
-    checks: dict[str, Any] = {}
+
+def evidence_check(provider: WalletProvider, *, receive_only: bool) -> dict[str, Any]:
+    """Advice, not an outage: a balance-only wallet works, within the limits the note names."""
+    if provider.has_history:
+        return {"status": "ok", "source": "history"}
+    return {
+        "status": "limited",
+        "source": "balance",
+        "receiveOnly": receive_only,
+        "note": BALANCE_ONLY_NOTE,
+    }
+
+
+def health_report(
+    store: Store, provider: WalletProvider, *, receive_only: bool = False
+) -> tuple[int, dict[str, Any]]:
+    checks: dict[str, Any] = {"evidence": evidence_check(provider, receive_only=receive_only)}
     try:
         store.ping()
         state = store.wallet_state()

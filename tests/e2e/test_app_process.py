@@ -5,19 +5,32 @@ The wallet is a real local HTTP server answering the MobiKwik balance API.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from checkout.logs import REDACTED
 from tests.conftest import ADMIN_SECRET, ROOT, StartServer, child_environment
 
 BIN = Path(sys.executable).parent
+GUNICORN = [str(BIN / "gunicorn"), "-c", "checkout/gunicorn_conf.py", "-k", "gthread"]
+SEED_BODY = {
+    "orderId": "ORD-E2E-1",
+    "productDetails": {"name": "Product", "quantity": 1},
+    "deliveryDetails": {"name": "John", "address": "123 St"},
+    "email": "john@example.com",
+    "basePrice": 1000,
+    "tax": 18,
+    "couponCode": "",
+}
 
 
 class StubWallet:
@@ -85,18 +98,7 @@ def test_seed_walk_through_against_python_app_py_with_a_mobikwik_stub(
 
     nonce = requests.get(f"{base}/api/nonce", timeout=5).json()["nonce"]
     created = requests.post(
-        f"{base}/api/create-payment-session",
-        json={
-            "orderId": "ORD-E2E-1",
-            "productDetails": {"name": "Product", "quantity": 1},
-            "deliveryDetails": {"name": "John", "address": "123 St"},
-            "email": "john@example.com",
-            "basePrice": 1000,
-            "tax": 18,
-            "couponCode": "",
-            "nonce": nonce,
-        },
-        timeout=10,
+        f"{base}/api/create-payment-session", json={**SEED_BODY, "nonce": nonce}, timeout=10
     )
     assert created.status_code == 200
     assert created.json()["success"] is True and created.json()["amount"] == 1018
@@ -114,7 +116,8 @@ def test_seed_walk_through_against_python_app_py_with_a_mobikwik_stub(
 
 
 def test_embedded_default_serves_the_demo_link(start_server: StartServer) -> None:
-    base = start_server([sys.executable, "app.py"])
+    # WEB_CONCURRENCY empty, as `cp .env.example .env` leaves it: the store's default.
+    base = start_server([sys.executable, "app.py"], WEB_CONCURRENCY="")
     page = requests.get(f"{base}/l/demo", timeout=5)
     assert page.status_code == 200 and "Sandbox" in page.text
     home = requests.get(f"{base}/", timeout=5)
@@ -139,3 +142,96 @@ def test_gunicorn_serves_wsgi_app(start_server: StartServer) -> None:
         ]
     )
     assert requests.get(f"{base}/health", timeout=5).json()["status"] == "ok"
+
+
+def _read_when(path: Path, wanted: str, timeout: float = 10.0) -> str:
+    """The log file's text once it holds `wanted` (gunicorn writes it after answering)."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if wanted in text:
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"{path.name} never showed {wanted!r}:\n{text}")
+
+
+def test_gunicorn_own_logs_never_show_a_pay_page_token(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    access, errors = tmp_path / "access.log", tmp_path / "error.log"
+    base = start_server(
+        [
+            *GUNICORN,
+            *("--threads", "2", "-b", "127.0.0.1:{port}", "wsgi:app"),
+            *("--access-logfile", str(access), "--error-logfile", str(errors)),
+        ]
+    )
+    nonce = requests.get(f"{base}/api/nonce", timeout=5).json()["nonce"]
+    created = requests.post(
+        f"{base}/api/create-payment-session", json={**SEED_BODY, "nonce": nonce}, timeout=10
+    )
+    page = urlsplit(created.json()["url"]).path
+    token = page.rsplit("/", 1)[-1]
+    assert page == f"/pay/{token}" and len(token) >= 16
+    assert requests.get(base + page, timeout=5).status_code == 200
+    # A request line gunicorn cannot parse is quoted whole in its error log.
+    port = urlsplit(base).port
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(f"GET {page}\x01 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert connection.recv(64).startswith(b"HTTP/1.1 400")
+
+    access_text = _read_when(access, f"/pay/{REDACTED}")
+    error_text = _read_when(errors, "Invalid request from")
+    assert token not in access_text and token not in error_text
+    assert f"/pay/{REDACTED}" in error_text
+    # One worker on the in-memory store: WEB_CONCURRENCY's default, with no -w given.
+    assert error_text.count("Booting worker") == 1
+
+
+def test_gunicorn_runs_two_workers_on_mongodb_by_default(
+    start_server: StartServer, tmp_path: Path, nx_mongodb_uri: str
+) -> None:
+    """No -w and no WEB_CONCURRENCY: the settings' default for MongoDB, not gunicorn's one."""
+    errors = tmp_path / "error.log"
+    start_server(
+        [*GUNICORN, "-b", "127.0.0.1:{port}", "--error-logfile", str(errors), "wsgi:app"],
+        MONGODB_URI=nx_mongodb_uri,
+        MONGODB_DB_NAME="e2e_workers",
+    )
+    deadline = time.monotonic() + 20
+    while errors.read_text(encoding="utf-8").count("Booting worker") < 2:
+        assert time.monotonic() < deadline, errors.read_text(encoding="utf-8")
+        time.sleep(0.1)
+    time.sleep(1)  # gunicorn forks them all at once: a third would be here by now
+    assert errors.read_text(encoding="utf-8").count("Booting worker") == 2
+
+
+PRODUCTION_ENV = {
+    "APP_ENV": "production",
+    "MONGODB_URI": "mongodb://127.0.0.1:9/upi",  # never reached: the check comes first
+    "MOBIKWIK_AUTH": "token",
+    "MOBIKWIK_HISTORY_URL": "https://webapi.mobikwik.com/p/wallet/history/v2",
+    "UPI_ID": "shop@okaxis",
+    "ADMIN_SECRET": ADMIN_SECRET,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "WEB_CONCURRENCY": "1",
+}
+
+
+def test_gunicorn_refuses_per_process_rate_limits_with_more_workers_in_production(
+    tmp_path: Path,
+) -> None:
+    """`-w 2` on the command line is held to the rule WEB_CONCURRENCY=2 would be."""
+    result = subprocess.run(
+        [*GUNICORN, "-w", "2", "-b", "127.0.0.1:0", "wsgi:app"],
+        cwd=ROOT,
+        env=child_environment(tmp_path, **PRODUCTION_ENV),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "configuration error" in line]
+    assert len(lines) == 1 and "RATELIMIT_STORAGE_URI" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr

@@ -10,8 +10,10 @@ PRODUCTION = {
     "APP_ENV": "production",
     "MONGODB_URI": "mongodb://db.internal:27017/upi",
     "MOBIKWIK_AUTH": "token",
+    "MOBIKWIK_HISTORY_URL": "https://webapi.mobikwik.com/p/wallet/history/v2",
     "UPI_ID": "shop@okaxis",
     "ADMIN_SECRET": "x" * 32,
+    "RATELIMIT_STORAGE_URI": "redis://limits.internal:6379",
 }
 
 
@@ -136,3 +138,89 @@ def test_production_without_a_wallet_token_is_refused() -> None:
     del environment["MOBIKWIK_AUTH"]
     with pytest.raises(ConfigError, match="MOBIKWIK_AUTH"):
         Settings.from_env(environment)
+
+
+def test_production_refuses_a_balance_only_wallet_unless_it_only_receives() -> None:
+    balance_only = {k: v for k, v in PRODUCTION.items() if k != "MOBIKWIK_HISTORY_URL"}
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(balance_only)
+    message = str(raised.value)
+    assert message.startswith("WALLET_RECEIVE_ONLY") and "\n" not in message
+    assert "MOBIKWIK_HISTORY_URL" in message  # says what is better
+    promised = Settings.from_env({**balance_only, "WALLET_RECEIVE_ONLY": "true"})
+    assert promised.balance_only and promised.wallet_receive_only
+    assert not Settings.from_env(PRODUCTION).balance_only
+    # Outside production a balance-only wallet needs no promise (the seed's own setup).
+    assert not Settings.from_env({"MOBIKWIK_AUTH": "tok"}).wallet_receive_only
+
+
+def test_worker_count_defaults_to_one_in_memory_and_two_on_mongodb() -> None:
+    assert Settings.from_env({}).web_concurrency == 1
+    assert Settings.from_env({"MONGODB_URI": "mongodb://db:27017/"}).web_concurrency == 2
+    assert Settings.from_env({"MONGODB_URI": "mongodb://db:27017/", "WEB_CONCURRENCY": "4"}) == (
+        Settings.from_env({"MONGODB_URI": "mongodb://db:27017/"}).with_overrides(web_concurrency=4)
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "65", "two", "-1"])
+def test_a_bad_worker_count_names_web_concurrency(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"^WEB_CONCURRENCY"):
+        Settings.from_env({"MONGODB_URI": "mongodb://db:27017/", "WEB_CONCURRENCY": value})
+
+
+def test_the_in_memory_store_runs_one_worker() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({"WEB_CONCURRENCY": "2"})
+    assert str(raised.value).startswith("WEB_CONCURRENCY must be 1 with the in-memory store")
+
+
+def test_production_refuses_per_process_rate_limits_with_several_workers() -> None:
+    per_process = {**PRODUCTION, "RATELIMIT_STORAGE_URI": "memory://"}
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(per_process)  # two workers by default on MongoDB
+    message = str(raised.value)
+    assert message.startswith("RATELIMIT_STORAGE_URI") and "\n" not in message
+    assert "redis://" in message and "mongodb://" in message
+    assert Settings.from_env({**per_process, "WEB_CONCURRENCY": "1"}).web_concurrency == 1
+    shared = {**PRODUCTION, "RATELIMIT_STORAGE_URI": "mongodb://db.internal:27017/limits"}
+    assert Settings.from_env({**shared, "WEB_CONCURRENCY": "8"}).web_concurrency == 8
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"MOBIKWIK_API_URL": "http://webapi.mobikwik.com/p/wallet/balance"}, "MOBIKWIK_API_URL"),
+        (
+            {"MOBIKWIK_HISTORY_URL": "http://webapi.mobikwik.com/p/wallet/history/v2"},
+            "MOBIKWIK_HISTORY_URL",
+        ),
+        ({"WEBHOOK_ALLOW_PRIVATE": "true"}, "WEBHOOK_ALLOW_PRIVATE"),
+        ({"SECRET_KEY": "k" * 31}, "SECRET_KEY"),
+        ({"PUBLIC_URL": "http://pay.example.com"}, "PUBLIC_URL"),
+        ({"ALLOWED_ORIGINS": "https://shop.example, http://shop.example"}, "ALLOWED_ORIGINS"),
+        ({"ALLOWED_ORIGINS": "http://127.0.0.1.nip.io"}, "ALLOWED_ORIGINS"),
+    ],
+)
+def test_production_refuses_weak_settings_in_one_line(change: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({**PRODUCTION, **change})
+    message = str(raised.value)
+    assert message.startswith(named) and "\n" not in message
+    # The same value is fine outside production.
+    assert Settings.from_env({**PRODUCTION, **change, "APP_ENV": "development"})
+
+
+def test_production_accepts_https_and_localhost_origins() -> None:
+    settings = Settings.from_env(
+        {
+            **PRODUCTION,
+            "SECRET_KEY": "k" * 32,
+            "PUBLIC_URL": "https://pay.example.com",
+            "ALLOWED_ORIGINS": "https://shop.example,http://localhost:3000,http://127.0.0.1:8080",
+            # A wallet reached over loopback (a local TLS forwarder) never crosses a network.
+            "MOBIKWIK_API_URL": "http://127.0.0.1:8443/p/wallet/balance",
+        }
+    )
+    assert settings.allowed_origins[1:] == ("http://localhost:3000", "http://127.0.0.1:8080")
+    # An empty SECRET_KEY is derived from ADMIN_SECRET, which production makes long.
+    assert Settings.from_env(PRODUCTION).secret_key == ""

@@ -152,3 +152,37 @@ def test_store_down_is_503(settings: Settings, own_mongodb: tuple[str, Any]) -> 
 
     # A seed endpoint says the same thing in the one error format, not a bare 500.
     assert_error(client.get("/api/payment-status/ORD-12345"), 503)
+
+
+def test_health_says_a_balance_only_wallet_cannot_tell_a_debit_from_a_smaller_payment(
+    mobikwik_app: Flask, httpserver: HTTPServer
+) -> None:
+    body = mobikwik_app.test_client().get("/health").get_json()
+    evidence = body["checks"]["evidence"]
+    assert evidence["status"] == "limited" and evidence["source"] == "balance"
+    assert evidence["receiveOnly"] is False
+    assert "debit" in evidence["note"] and "WALLET_RECEIVE_ONLY" in evidence["note"]
+    assert "MOBIKWIK_HISTORY_URL" in evidence["note"]  # the recommended way out
+    assert body["status"] == "ok"  # advice, not an outage
+    assert len(httpserver.log) == 0
+
+
+def test_health_reports_the_receive_only_promise_and_a_history_source(
+    settings: Settings, httpserver: HTTPServer
+) -> None:
+    wallet = {
+        "payment_provider": "mobikwik",
+        "mobikwik_auth": "wallet-token-0123456789",
+        "mobikwik_api_url": httpserver.url_for("/balance"),
+    }
+    for changes, expected in (
+        ({"wallet_receive_only": True}, {"source": "balance", "receiveOnly": True}),
+        ({"mobikwik_history_url": httpserver.url_for("/history")}, {"source": "history"}),
+    ):
+        application = create_app(settings.with_overrides(**wallet, **changes))
+        try:
+            evidence = application.test_client().get("/health").get_json()["checks"]["evidence"]
+        finally:
+            application.extensions[EXTENSION_KEY].stop_background()
+        assert expected.items() <= evidence.items(), evidence
+        assert (evidence["status"] == "ok") == (expected["source"] == "history")

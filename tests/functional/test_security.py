@@ -222,6 +222,9 @@ def test_hsts_only_in_production(settings: Settings, nx_mongodb_uri: str, httpse
         mobikwik_auth="tok",
         mobikwik_api_url=httpserver.url_for("/balance"),
         upi_id="shop@okaxis",
+        wallet_receive_only=True,
+        secret_key="s" * 32,
+        allowed_origins=("https://shop.test",),
     )
     application = create_app(production)
     try:
