@@ -27,13 +27,17 @@ RUN mkdir -p /app/logs && chown app:app /app/logs
 
 USER app
 
+# WEB_CONCURRENCY: gunicorn worker processes (checkout/gunicorn_conf.py reads it through the
+# gateway's settings). Rate limits need shared counters (RATELIMIT_STORAGE_URI) with more than one.
 ENV APP_ENV=production \
-    PORT=3001
+    PORT=3001 \
+    WEB_CONCURRENCY=2
 
 EXPOSE 3001
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3001/health', timeout=4)"]
 
-# checkout/gunicorn_conf.py holds the post_worker_init hook that starts the ticker in each worker.
-CMD ["gunicorn", "-k", "gthread", "--threads", "8", "--workers", "2", "--bind", "0.0.0.0:3001", "-c", "checkout/gunicorn_conf.py", "wsgi:app"]
+# checkout/gunicorn_conf.py sets the worker count from WEB_CONCURRENCY, redacts gunicorn's own
+# logs, and starts the ticker in each worker. Run it behind a reverse proxy (docker-compose.yml).
+CMD ["gunicorn", "-k", "gthread", "--threads", "8", "--bind", "0.0.0.0:3001", "-c", "checkout/gunicorn_conf.py", "wsgi:app"]

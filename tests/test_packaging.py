@@ -72,6 +72,8 @@ ENV_DEFAULTS = {
     "LOG_FORMAT": "text",
     "PUBLIC_URL": None,
     "WEBHOOK_ALLOW_PRIVATE": "false",
+    "WALLET_RECEIVE_ONLY": "false",
+    "WEB_CONCURRENCY": "",
 }
 
 
@@ -132,11 +134,27 @@ def test_dockerfile_cmd_is_gunicorn_serving_wsgi_app() -> None:
     for part in (
         "-k gthread",
         "--threads 8",
-        "--workers 2",
         "--bind 0.0.0.0:3001",
         "-c checkout/gunicorn_conf.py",
     ):
         assert part in joined, part
+    # The worker count is WEB_CONCURRENCY, read by checkout/gunicorn_conf.py: no -w here.
+    assert not {"-w", "--workers"} & set(argv), argv
+    assert not [arg for arg in argv if arg.startswith("--workers=")]
+
+
+def dockerfile_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for keyword, args in dockerfile_instructions():
+        if keyword == "ENV":
+            env.update(item.split("=", 1) for item in args.split())
+    return env
+
+
+def test_dockerfile_sets_web_concurrency_for_gunicorn() -> None:
+    assert dockerfile_env()["WEB_CONCURRENCY"] == "2"
+    text = read("checkout/gunicorn_conf.py")
+    assert re.search(r"^workers = .*web_concurrency", text, re.MULTILINE)
 
 
 def test_dockerfile_installs_runtime_requirements_only() -> None:
@@ -227,7 +245,223 @@ def test_compose_app_points_at_mongo_in_production() -> None:
         assert uri.hostname == "mongo"
         assert uri.port == 27017
         assert uri.path == database
-    assert "3001:3001" in [str(port) for port in app["ports"]]
+
+
+def test_compose_puts_the_proxy_alone_in_front_of_the_app() -> None:
+    services = compose()["services"]
+    app, proxy = services["app"], services["proxy"]
+    # The app trusts one proxy's X-Forwarded-For, so nothing else may reach it.
+    assert "ports" not in app, "the app must be reachable only through the proxy"
+    assert [str(port) for port in app["expose"]] == ["3001"]
+    assert environment(app)["TRUSTED_PROXIES"] == "1"
+    image, _, tag = proxy["image"].partition(":")
+    assert image == "nginx" and tag
+    assert {str(port) for port in proxy["ports"]} == {"80:80", "443:443"}
+    mounts = {str(volume).split(":")[1]: str(volume).split(":")[0] for volume in proxy["volumes"]}
+    assert mounts["/etc/nginx/nginx.conf"] == "./deploy/nginx.conf"
+    assert (ROOT / "deploy/nginx.conf").is_file()
+    assert mounts["/etc/nginx/certs"] == "./deploy/certs"
+    assert proxy["depends_on"]["app"]["condition"] == "service_healthy"
+
+
+# The values a person fills in after `cp .env.example .env`, as the compose file's
+# first lines tell them to.
+PLACEHOLDERS = {
+    "UPI_ID": "shop@okaxis",
+    "MOBIKWIK_AUTH": "wallet-token",
+    "ADMIN_SECRET": "a-long-random-master-key-0123456789",
+}
+
+
+def compose_value(raw: str, dotenv: dict[str, str]) -> str:
+    """Compose's interpolation: ${NAME:-default} from the project's .env (empty counts as unset)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        return dotenv.get(match.group(1)) or (match.group(2) or "")
+
+    return re.sub(r"\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}", substitute, raw)
+
+
+def test_compose_names_the_placeholders_to_fill_in() -> None:
+    header = " ".join(line for line in read("docker-compose.yml").splitlines()[:5])
+    for name in PLACEHOLDERS:
+        assert name in header, name
+    values = env_example()
+    assert all(values[name] == "" for name in PLACEHOLDERS)
+
+
+def test_env_example_with_placeholders_filled_starts_in_compose() -> None:
+    """`cp .env.example .env`, fill in the placeholders, `docker compose up`: no weak setting."""
+    from checkout.config import Settings
+
+    dotenv = {**env_example(), **PLACEHOLDERS}
+    container = {**dockerfile_env(), **dotenv}
+    for name, raw in environment(compose()["services"]["app"]).items():
+        container[name] = compose_value(raw, dotenv)
+    settings = Settings.from_env(container)
+    assert settings.production and not settings.in_memory_store
+    assert settings.mobikwik_history_url.startswith("https://")  # per-payment evidence
+    assert settings.web_concurrency == 2 and settings.trusted_proxies == 1
+    assert settings.mobikwik_api_url.startswith("https://")
+    # gunicorn itself reads WEB_CONCURRENCY as a number: compose never hands it an empty one.
+    assert container["WEB_CONCURRENCY"].isdigit()
+
+
+# --- deploy/nginx.conf ------------------------------------------------------
+
+
+Directive = tuple[str, list[str], list[Any]]
+
+
+def nginx_tokens(text: str) -> list[str]:
+    """nginx's lexical rules: words, quoted strings, `{` `}` `;`, comments to the line end."""
+    pattern = r"""#[^\n]*|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([{};])|([^\s{};"'#]+)"""
+    tokens = []
+    for match in re.finditer(pattern, text):
+        double, single, punctuation, word = match.groups()
+        if match.group(0).startswith("#"):
+            continue
+        tokens.append(
+            next(part for part in (double, single, punctuation, word) if part is not None)
+        )
+    return tokens
+
+
+def nginx_parse(tokens: list[str]) -> list[Directive]:
+    """Directives as (name, arguments, block); fails on unbalanced braces or a missing `;`."""
+    stack: list[list[Directive]] = [[]]
+    words: list[str] = []
+    for token in tokens:
+        if token == ";":
+            assert words, "empty directive"
+            stack[-1].append((words[0], words[1:], []))
+            words = []
+        elif token == "{":
+            assert words, "block without a name"
+            block: list[Directive] = []
+            stack[-1].append((words[0], words[1:], block))
+            stack.append(block)
+            words = []
+        elif token == "}":
+            assert not words and len(stack) > 1, "unbalanced }"
+            stack.pop()
+        else:
+            words.append(token)
+    assert not words and len(stack) == 1, "config ends inside a directive or block"
+    return stack[0]
+
+
+def nginx_config() -> list[Directive]:
+    return nginx_parse(nginx_tokens(read("deploy/nginx.conf")))
+
+
+def find(directives: list[Directive], name: str) -> list[Directive]:
+    return [directive for directive in directives if directive[0] == name]
+
+
+def one(directives: list[Directive], name: str) -> list[str]:
+    (found,) = find(directives, name)
+    return found[1]
+
+
+def seconds(value: str) -> int:
+    match = re.fullmatch(r"(\d+)(s|m)?", value)
+    assert match, value
+    return int(match.group(1)) * (60 if match.group(2) == "m" else 1)
+
+
+def nginx_http() -> list[Directive]:
+    (http,) = find(nginx_config(), "http")
+    return http[2]
+
+
+def tls_location() -> list[Directive]:
+    servers = [server[2] for server in find(nginx_http(), "server")]
+    (tls,) = [s for s in servers if any("ssl" in d[1] for d in find(s, "listen"))]
+    (location,) = find(tls, "location")
+    assert location[1] == ["/"]
+    return location[2]
+
+
+def test_nginx_sends_every_request_to_the_compose_app() -> None:
+    (upstream,) = find(nginx_http(), "upstream")
+    name = upstream[1][0]
+    app = compose()["services"]["app"]
+    assert one(upstream[2], "server")[0] == f"app:{app['expose'][0]}"
+    assert one(tls_location(), "proxy_pass") == [f"http://{name}"]
+
+
+def test_nginx_answers_slow_clients_itself_with_short_timeouts() -> None:
+    http = nginx_http()
+    for name in ("client_header_timeout", "client_body_timeout", "send_timeout"):
+        assert seconds(one(http, name)[0]) <= 30, name
+    location = tls_location()
+    assert one(location, "proxy_request_buffering") == ["on"]
+    assert seconds(one(location, "proxy_connect_timeout")[0]) <= 10
+    # A little longer than gunicorn's worker timeout (30 s, app.py and gunicorn's default).
+    assert re.search(r'"timeout": 30,', read("app.py"))
+    assert 30 < seconds(one(location, "proxy_read_timeout")[0]) <= 60
+
+
+def test_nginx_refuses_bodies_the_app_would_refuse() -> None:
+    from checkout import MAX_BODY_BYTES
+
+    limit = one(nginx_http(), "client_max_body_size")[0]
+    match = re.fullmatch(r"(\d+)([km]?)", limit.lower())
+    assert match, limit
+    factor = {"": 1, "k": 1024, "m": 1024 * 1024}[match.group(2)]
+    assert int(match.group(1)) * factor == MAX_BODY_BYTES
+
+
+def test_nginx_forwards_the_client_as_the_one_trusted_hop() -> None:
+    headers = {args[0].lower(): args[1:] for _, args, _ in find(tls_location(), "proxy_set_header")}
+    # Replaced, not appended to: a client's own X-Forwarded-For never reaches the app.
+    assert headers["x-forwarded-for"] == ["$remote_addr"]
+    assert headers["x-forwarded-proto"] == ["$scheme"]
+    assert headers["x-forwarded-host"] == ["$host"]
+    assert headers["host"] == ["$host"]
+
+
+def test_nginx_serves_tls_and_only_redirects_plain_http() -> None:
+    servers = [server[2] for server in find(nginx_http(), "server")]
+    plain = [s for s in servers if not any("ssl" in d[1] for d in find(s, "listen"))]
+    (redirect,) = plain
+    assert one(redirect, "return") == ["301", "https://$host$request_uri"]
+    assert not find(redirect, "location")
+    (tls,) = [s for s in servers if s is not redirect]
+    assert one(tls, "ssl_certificate")[0].startswith("/etc/nginx/certs/")
+    assert one(tls, "ssl_certificate_key")[0].startswith("/etc/nginx/certs/")
+
+
+def test_nginx_access_log_shows_no_pay_page_token() -> None:
+    http = nginx_http()
+    (log_format,) = find(http, "log_format")
+    name, fields = log_format[1][0], " ".join(log_format[1][1:])
+    assert one(http, "access_log")[1] == name
+    for leaky in ("$request ", '$request"', "$request_uri", "$args", "$query_string", "$uri"):
+        assert leaky not in fields, leaky
+    (mapping,) = find(http, "map")
+    source, target = mapping[1]
+    assert source == "$uri" and target in fields
+    pattern, replacement = next((key, args[0]) for key, args, _ in mapping[2] if key[0] == "~")
+    # nginx (PCRE) names a group (?<name>…), Python (?P<name>…).
+    regex = re.compile(pattern[1:].replace("(?<", "(?P<"))
+    token = "XeEV8F98nlPpISZU_8TuPlMRBpUZk6Ur"
+    match = regex.fullmatch(f"/pay/{token}/status")
+    assert match
+    logged = re.sub(r"\$\{(\w+)\}", lambda m: match.group(m.group(1)), replacement)
+    assert logged == "/pay/[redacted]/status"
+
+
+# --- README -----------------------------------------------------------------
+
+
+def test_readme_documents_every_setting() -> None:
+    from checkout import config
+
+    text = read("README.md")
+    for variable in config.ENV_VARIABLES:
+        assert re.search(rf"^\| `{variable}` \|", text, re.MULTILINE), variable
 
 
 # --- .env.example -----------------------------------------------------------
