@@ -19,18 +19,10 @@ from werkzeug import Request, Response
 
 from checkout.logs import REDACTED
 from tests.conftest import ADMIN_SECRET, ROOT, StartServer, child_environment
+from tests.functional.conftest import seed_body
 
 BIN = Path(sys.executable).parent
 GUNICORN = [str(BIN / "gunicorn"), "-c", "checkout/gunicorn_conf.py", "-k", "gthread"]
-SEED_BODY = {
-    "orderId": "ORD-E2E-1",
-    "productDetails": {"name": "Product", "quantity": 1},
-    "deliveryDetails": {"name": "John", "address": "123 St"},
-    "email": "john@example.com",
-    "basePrice": 1000,
-    "tax": 18,
-    "couponCode": "",
-}
 
 
 class StubWallet:
@@ -98,7 +90,7 @@ def test_seed_walk_through_against_python_app_py_with_a_mobikwik_stub(
 
     nonce = requests.get(f"{base}/api/nonce", timeout=5).json()["nonce"]
     created = requests.post(
-        f"{base}/api/create-payment-session", json={**SEED_BODY, "nonce": nonce}, timeout=10
+        f"{base}/api/create-payment-session", json=seed_body(nonce, orderId="ORD-E2E-1"), timeout=10
     )
     assert created.status_code == 200
     assert created.json()["success"] is True and created.json()["amount"] == 1018
@@ -169,7 +161,7 @@ def test_gunicorn_own_logs_never_show_a_pay_page_token(
     )
     nonce = requests.get(f"{base}/api/nonce", timeout=5).json()["nonce"]
     created = requests.post(
-        f"{base}/api/create-payment-session", json={**SEED_BODY, "nonce": nonce}, timeout=10
+        f"{base}/api/create-payment-session", json=seed_body(nonce, orderId="ORD-E2E-1"), timeout=10
     )
     page = urlsplit(created.json()["url"]).path
     token = page.rsplit("/", 1)[-1]
