@@ -101,11 +101,11 @@ def test_a_lease_left_by_a_killed_process_blocks_nothing(
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
     wallet.fault = None
+    still_held = state.find_one({"_id": "wallet"})
+    assert still_held is not None and still_held["leaseOwner"] == lease["leaseOwner"]
 
     second = _start(tmp_path, port, env)
     try:
-        still_held = state.find_one({"_id": "wallet"})
-        assert still_held is not None and still_held["leaseOwner"] == lease["leaseOwner"]
         # Nothing is payable any more: the next checkout must re-read the balance, and
         # for that it needs the lease the dead process left behind.
         cancelled = requests.post(
