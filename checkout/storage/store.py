@@ -9,7 +9,6 @@ same all-or-nothing behaviour a real server gives.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +20,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from checkout.config import MEMORY_SCHEME
 from checkout.domain.lifecycle import CHECKOUT_EVENTS, Status, event_for
-from checkout.storage.memory import LockingMongoClient
+from checkout.storage.memory import STORE_LOCK, LockingMongoClient
 from checkout.storage.models import (
     ALL_DOCUMENTS,
     AmountReservation,
@@ -58,7 +57,9 @@ class Store:
         self.db_name = db_name
         self.in_memory = uri.startswith(MEMORY_SCHEME)
         self._lock: contextlib.AbstractContextManager[Any]
-        self._lock = threading.RLock() if self.in_memory else contextlib.nullcontext()
+        # In memory, the one lock every mongomock call takes also makes each find-then-update
+        # one step; MongoDB makes each conditional update atomic by itself.
+        self._lock = STORE_LOCK if self.in_memory else contextlib.nullcontext()
         disconnect(ALIAS)
         if self.in_memory:
             connect(
