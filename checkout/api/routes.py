@@ -31,7 +31,6 @@ from checkout.storage.models import PaymentSession
 bp = Blueprint("api", __name__)
 
 Model = TypeVar("Model", bound=BaseModel)
-SESSION_ID_PREFIX = "cs_"
 
 
 def _validation_context() -> dict[str, Any]:

@@ -27,11 +27,23 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from checkout.domain import vocabulary
 from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
+from checkout.domain.vocabulary import DeliveryStatus as _DeliveryStatus
+from checkout.domain.vocabulary import EventType as _EventType
+from checkout.domain.vocabulary import Status as _Status
+from checkout.domain.vocabulary import pattern
 from checkout.urls import url_problem
 
-ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
-_EMAIL = re.compile(r"""^[^@\s<>"']{1,64}@[^@\s<>"']{1,190}\.[A-Za-z]{2,24}$""")
+ORDER_ID_PATTERN = pattern(vocabulary.ORDER_ID)
+
+# The vocabulary's enums, documented inline (query parameters cannot hold references).
+Status = Annotated[_Status, WithJsonSchema({"type": "string", "enum": [*_Status]})]
+DeliveryStatus = Annotated[
+    _DeliveryStatus, WithJsonSchema({"type": "string", "enum": [*_DeliveryStatus]})
+]
+EventType = Annotated[_EventType, WithJsonSchema({"type": "string", "enum": [*_EventType]})]
+_EMAIL = re.compile(pattern(vocabulary.EMAIL))
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_DEPTH = 4
 MAX_KEYS = 50
@@ -290,7 +302,7 @@ class SandboxCreditBody(Schema):
 class Customer(Schema):
     email: Email | None = None
     name: ShortText | None = None
-    phone: Annotated[StrictStr, Field(pattern=r"^\+?[0-9 \-]{6,20}$")] | None = None
+    phone: Annotated[StrictStr, Field(pattern=pattern(vocabulary.PHONE))] | None = None
 
 
 class CreateCheckoutSessionBody(Schema):
@@ -304,14 +316,12 @@ class CreateCheckoutSessionBody(Schema):
     expiresInMinutes: Annotated[int, Field(strict=True, ge=1, le=1440)] | None = None
 
 
-EventType = Literal[
-    "checkout.completed", "checkout.expired", "checkout.cancelled", "credit.unattributed"
-]
-SessionId = Annotated[StrictStr, Field(pattern=r"^cs_[0-9a-f]{24}$")]
+SessionId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.SESSION_ID.regex))]
+EventId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.EVENT_ID.regex))]
 
 
 class ListCheckoutSessionsQuery(Schema):
-    status: Literal["pending", "completed", "expired", "cancelled"] | None = None
+    status: Status | None = None
     orderId: OrderId | None = None
     createdAfter: AwareDatetime | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 20
@@ -324,8 +334,8 @@ class CreateWebhookEndpointBody(Schema):
 
 
 class ListWebhookDeliveriesQuery(Schema):
-    status: Literal["pending", "sending", "delivered", "failed"] | None = None
-    eventId: Annotated[StrictStr, Field(pattern=r"^evt_[0-9a-f]{24}$")] | None = None
+    status: DeliveryStatus | None = None
+    eventId: EventId | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 
@@ -347,7 +357,7 @@ class CreatePaymentLinkBody(Schema):
     minAmount: Money | None = None
     maxAmount: Money | None = None
     description: ShortText | None = None
-    slug: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")] | None = None
+    slug: Annotated[StrictStr, Field(pattern=pattern(vocabulary.SLUG))] | None = None
     # How long each checkout opened from the link stays open (default: 15 or less).
     expiresInMinutes: Annotated[int, Field(strict=True, ge=1, le=1440)] | None = None
 
@@ -385,15 +395,12 @@ Rupees = Annotated[
     BeforeValidator(_json_number),
     WithJsonSchema({"type": "number", "description": "Rupees, at most two decimals"}),
 ]
-SessionStatus = Literal["pending", "completed", "expired", "cancelled"]
-DeliveryStatus = Literal["pending", "sending", "delivered", "failed"]
 Timestamp = Annotated[
     AwareDatetime, Field(description="ISO 8601 UTC, e.g. 2026-11-26T10:00:00.000Z")
 ]
-EndpointId = Annotated[StrictStr, Field(pattern=r"^we_[0-9a-f]{16}$")]
-DeliveryId = Annotated[StrictStr, Field(pattern=r"^whd_[0-9a-f]{20}$")]
-ApiKeyId = Annotated[StrictStr, Field(pattern=r"^key_[0-9a-f]{12}$")]
-EventId = Annotated[StrictStr, Field(pattern=r"^evt_[0-9a-f]{24}$")]
+EndpointId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.ENDPOINT_ID.regex))]
+DeliveryId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.DELIVERY_ID.regex))]
+ApiKeyId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.API_KEY_ID.regex))]
 
 
 class Reply(BaseModel):
@@ -454,7 +461,7 @@ class HealthResponse(Reply):
 
 
 class NonceResponse(Reply):
-    nonce: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    nonce: Annotated[str, Field(pattern=pattern(vocabulary.NONCE))]
     expiresInSeconds: int
 
 
@@ -463,21 +470,21 @@ class CreatePaymentSessionResponse(Reply):
     orderId: str
     amount: Rupees
     url: str
-    status: SessionStatus
+    status: Status
     expiresAt: Timestamp
     upiString: str
     qrCode: Annotated[str, Field(pattern=r"^data:image/png;base64,")]
 
 
 class PaymentStatusResponse(Reply):
-    status: SessionStatus
+    status: Status
 
 
 class PaymentDoneResponse(Reply):
     status: Literal["completed", "already-completed", "not-matched"]
     diff: Rupees
     expected: Rupees
-    sessionStatus: SessionStatus | None = Field(
+    sessionStatus: Status | None = Field(
         default=None, description="Only with not-matched: the checkout's own status"
     )
 
@@ -533,7 +540,7 @@ class CheckoutSession(Reply):
     amount: Rupees = Field(description="The exact amount to pay (may carry a paise suffix)")
     requestedAmount: Rupees
     currency: Literal["INR"]
-    status: SessionStatus
+    status: Status
     late: bool
     description: str | None
     customer: CustomerView

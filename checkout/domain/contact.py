@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[A-Za-z]{2,24}$")
+from checkout.domain.vocabulary import EMAIL
+
+_EMAIL = re.compile(EMAIL)
 
 
 def is_email(value: str) -> bool:

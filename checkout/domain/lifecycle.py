@@ -10,28 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
+
+from checkout.domain.vocabulary import EventType, Status
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "TERMINAL",
-    "Status",
     "can_transition",
     "effective_status",
     "is_payable",
     "payable_until",
 ]
-
-
-class Status(StrEnum):
-    """Values are the seed API's status strings, a compatibility promise."""
-
-    PENDING = "pending"
-    COMPLETED = "completed"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
 
 
 TERMINAL: Final[frozenset[Status]] = frozenset({Status.COMPLETED, Status.EXPIRED, Status.CANCELLED})
@@ -109,11 +100,11 @@ def _require_aware(**moments: datetime | None) -> None:
             raise ValueError(f"{name} must be a timezone-aware datetime")
 
 
-def event_for(status: Status) -> str:
+def event_for(status: Status) -> EventType:
     """The webhook event a change into `status` owes (`checkout.completed`, …)."""
     if status not in TERMINAL:
         raise ValueError(f"no event is owed for entering {status.value}")
-    return f"checkout.{status.value}"
+    return EventType(f"checkout.{status.value}")
 
 
-CHECKOUT_EVENTS: frozenset[str] = frozenset(event_for(status) for status in TERMINAL)
+CHECKOUT_EVENTS: frozenset[EventType] = frozenset(event_for(status) for status in TERMINAL)

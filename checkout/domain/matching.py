@@ -14,20 +14,17 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from itertools import combinations
 from typing import Final
 
-from checkout.domain.lifecycle import Status
+from checkout.domain.vocabulary import CreditKind, Outcome, Status
 
 __all__ = [
     "MAX_SUFFIX_PAISE",
     "SIDON_SUFFIXES",
     "Attribution",
     "CreditEvidence",
-    "EvidenceKind",
     "OpenCheckout",
-    "Outcome",
     "ambiguous_pairs",
     "attribute",
     "balance_credit",
@@ -49,18 +46,6 @@ _MIN_SET: Final[int] = 2
 # Amounts this far around a request can form a pair sum with a new amount there.
 _NEIGHBOURHOOD: Final[int] = MAX_SUFFIX_PAISE
 _MAX_NEIGHBOURS: Final[int] = 150
-
-
-class EvidenceKind(StrEnum):
-    """What a credit is evidence of.
-
-    A per-payment item (a history entry, a bank message) is one payment; a balance
-    rise is whatever came in between two reads: several payments, a payment net of
-    a debit, or a reversal.
-    """
-
-    PAYMENT = "payment"
-    BALANCE = "balance"
 
 
 @dataclass(frozen=True)
@@ -85,33 +70,21 @@ class CreditEvidence:
 
     amount_paise: int
     occurred_at: datetime | None
-    kind: EvidenceKind = EvidenceKind.PAYMENT
+    kind: CreditKind = CreditKind.PAYMENT
     since: datetime | None = None
 
     @classmethod
     def balance_rise(
         cls, amount_paise: int, *, since: datetime, seen_at: datetime
     ) -> CreditEvidence:
-        return cls(amount_paise, seen_at, EvidenceKind.BALANCE, since)
+        return cls(amount_paise, seen_at, CreditKind.BALANCE, since)
 
     @property
     def earliest_checkout_time(self) -> datetime | None:
         """The latest creation time a checkout may have and still be paid by this credit."""
-        if self.kind == EvidenceKind.BALANCE and self.since is not None:
+        if self.kind == CreditKind.BALANCE and self.since is not None:
             return self.since
         return self.occurred_at
-
-
-class Outcome(StrEnum):
-    """Published in ``credit.unattributed`` webhooks: values are never renamed."""
-
-    EXACT = "exact"
-    COMBINATION = "combination"
-    NO_MATCH = "no-match"
-    AMBIGUOUS = "ambiguous"
-    TOO_MANY_OPEN = "too-many-open"
-    BEFORE_CHECKOUT = "before-checkout"
-    REVERSAL = "reversal"
 
 
 @dataclass(frozen=True)
@@ -171,7 +144,7 @@ def attribute(
     """
     if credit.amount_paise <= 0:
         return _NO_MATCH
-    balance = credit.kind == EvidenceKind.BALANCE
+    balance = credit.kind == CreditKind.BALANCE
     if balance and credit.amount_paise in recent_debits:
         return _REVERSAL
     latest = credit.earliest_checkout_time

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from checkout.config import Settings
-from checkout.domain.lifecycle import Status
 from checkout.domain.matching import MAX_SUFFIX_PAISE, ranked_amounts
 from checkout.domain.upi import build_upi_uri
+from checkout.domain.vocabulary import GENERATED_ORDER_ID, Status
 from checkout.providers.base import WalletProvider
 from checkout.services import nonces, wallet
 from checkout.services.errors import Conflict, NotFound, Unavailable
@@ -52,7 +52,7 @@ class CheckoutRequest:
 
 
 def new_order_id() -> str:
-    return f"ORD-{secrets.token_hex(8).upper()}"
+    return f"{GENERATED_ORDER_ID}{secrets.token_hex(8).upper()}"
 
 
 def create_checkout(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from checkout.config import Settings
+from checkout.domain.vocabulary import API_KEY_ID
 from checkout.storage.merchant import ApiKey, MerchantStore
 from checkout.webhooks import signing_key
 
@@ -35,7 +36,7 @@ def _digest(token: str) -> str:
 
 def create_key(merchant: MerchantStore, *, name: str, sandbox: bool, now: datetime) -> IssuedKey:
     mode = "test" if sandbox else "live"
-    key_id = f"key_{secrets.token_hex(6)}"
+    key_id = API_KEY_ID.prefix + secrets.token_hex(API_KEY_ID.hex_digits // 2)
     secret = f"sk_{mode}_{secrets.token_urlsafe(32)}"
     record = merchant.add_key(
         ApiKey(

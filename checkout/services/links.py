@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from checkout.config import Settings
 from checkout.domain.money import display_rupees
+from checkout.domain.vocabulary import SLUG
 from checkout.providers.base import WalletProvider
 from checkout.services.checkouts import CheckoutRequest, create_checkout, new_order_id
 from checkout.services.errors import ServiceError, Unavailable
@@ -38,7 +39,7 @@ DEMO_SLUG = "demo"
 #: pays at once, and an abandoned checkout gives its place back sooner.
 LINK_DEFAULT_EXPIRY_MINUTES = 15
 MAX_EXPIRY_MINUTES = 1440
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
+_SLUG = re.compile(SLUG)
 
 
 def slugify(title: str) -> str:

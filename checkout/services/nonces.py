@@ -6,10 +6,11 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from checkout.domain.vocabulary import NONCE
 from checkout.services.errors import Unauthorized
 from checkout.storage.store import Store
 
-_NONCE = re.compile(r"[0-9a-f]{64}")
+_NONCE = re.compile(NONCE)
 
 
 def issue_nonce(store: Store, *, ip: str, now: datetime, lifetime: timedelta) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from checkout.domain.lifecycle import Status
+from checkout.domain.vocabulary import Status
 from checkout.services.errors import Conflict, NotFound
 from checkout.storage.store import Store
 

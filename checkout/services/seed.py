@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from checkout.config import Settings
-from checkout.domain.lifecycle import Status
+from checkout.domain.vocabulary import Status
 from checkout.services import checkouts
 from checkout.services.early_tick import EarlyTicks
 from checkout.services.errors import NotFound

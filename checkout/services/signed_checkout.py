@@ -17,6 +17,7 @@ from datetime import datetime
 from checkout.config import Settings
 from checkout.domain.contact import is_email
 from checkout.domain.money import MoneyError, parse_rupees
+from checkout.domain.vocabulary import ORDER_ID
 from checkout.providers.base import WalletProvider
 from checkout.services.checkouts import CheckoutRequest, create_checkout
 from checkout.services.errors import ServiceError
@@ -27,7 +28,7 @@ from checkout.storage.store import Store
 from checkout.urls import url_problem
 from checkout.webhooks import DEFAULT_TOLERANCE_SECONDS, FORM_FIELDS, fields_signed
 
-_ORDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}")
+_ORDER_ID = re.compile(ORDER_ID)
 _LINE_BREAK = re.compile(r"[\r\n]")
 
 

@@ -14,15 +14,8 @@ from datetime import datetime, timedelta
 
 from checkout import clock
 from checkout.config import Settings
-from checkout.domain.lifecycle import Status
-from checkout.domain.matching import (
-    CreditEvidence,
-    EvidenceKind,
-    OpenCheckout,
-    Outcome,
-    attribute,
-    balance_credit,
-)
+from checkout.domain.matching import CreditEvidence, OpenCheckout, attribute, balance_credit
+from checkout.domain.vocabulary import CreditKind, CreditState, EventType, Outcome, Status
 from checkout.providers.base import ProviderError, WalletProvider
 from checkout.services import wallet
 from checkout.services.checkouts import complete_checkout, expire_overdue, write_owed_orders
@@ -125,7 +118,7 @@ def _observe(
                 WalletCredit(
                     key=f"{provider.name}:{credit.key}",
                     provider=provider.name,
-                    kind=EvidenceKind.PAYMENT.value,
+                    kind=CreditKind.PAYMENT,
                     amountPaise=credit.amount_paise,
                     occurredAt=credit.occurred_at,
                     observedAt=now,
@@ -147,14 +140,14 @@ def _observe(
             WalletCredit(
                 key=f"{provider.name}:balance:{baseline_at.isoformat()}:{baseline}:{balance}",
                 provider=provider.name,
-                kind=EvidenceKind.BALANCE.value if rise else "debit",
+                kind=CreditKind.BALANCE if rise else CreditKind.DEBIT,
                 amountPaise=rise if rise else baseline - balance,
                 occurredAt=None,
                 windowStart=baseline_at,
                 observedAt=now,
                 balanceAfterPaise=balance,
-                outcome="new" if rise else "debit",
-                state="new" if rise else "open",
+                outcome=Outcome.NEW if rise else Outcome.DEBIT,
+                state=CreditState.NEW if rise else CreditState.OPEN,
             )
         )
     return {"baselinePaise": balance, "baselineAt": now}
@@ -184,7 +177,7 @@ def _attribute_new_credits(
 ) -> None:
     final_balance = balance if isinstance(balance, int) else None
     grace = timedelta(minutes=settings.late_payment_grace_minutes)
-    for credit in reversed(store.credits(outcome="new", limit=200)):
+    for credit in reversed(store.credits(outcome=Outcome.NEW, limit=200)):
         report.credits += 1
         open_checkouts = [
             OpenCheckout(
@@ -195,13 +188,13 @@ def _attribute_new_credits(
             )
             for s in store.payable_sessions(now)
         ]
-        debits = store.open_debits(now - grace) if credit.kind == EvidenceKind.BALANCE else []
+        debits = store.open_debits(now - grace) if credit.kind == CreditKind.BALANCE else []
         result = attribute(
             _evidence(credit),
             open_checkouts,
             recent_debits={debit.amountPaise for debit in debits},
         )
-        event = None if result.matched else "credit.unattributed"
+        event = None if result.matched else EventType.CREDIT_UNATTRIBUTED
         if not store.decide_credit(
             credit.key, result.outcome.value, list(result.checkout_ids), event
         ):
@@ -244,7 +237,7 @@ _WHY = {
 
 
 def _evidence(credit: WalletCredit) -> CreditEvidence:
-    if credit.kind == EvidenceKind.BALANCE and credit.windowStart is not None:
+    if credit.kind == CreditKind.BALANCE and credit.windowStart is not None:
         return CreditEvidence.balance_rise(
             credit.amountPaise, since=credit.windowStart, seen_at=credit.observedAt
         )

@@ -6,23 +6,19 @@ from typing import Any
 
 from checkout.clock import iso
 from checkout.domain.money import rupees_decimal
+from checkout.domain.vocabulary import SESSION_ID
 from checkout.storage.models import PaymentSession
-
-SESSION_ID_PREFIX = "cs_"
 
 
 def public_session_id(session: PaymentSession) -> str:
-    return f"{SESSION_ID_PREFIX}{session.id}"
+    return f"{SESSION_ID.prefix}{session.id}"
 
 
 def internal_session_id(public_id: str) -> str | None:
     """The stored id behind `cs_<24 hex>`; None for anything else (no query is made)."""
-    raw = public_id.removeprefix(SESSION_ID_PREFIX)
-    if not public_id.startswith(SESSION_ID_PREFIX) or len(raw) != 24:
+    if not SESSION_ID.matches(public_id):
         return None
-    if any(c not in "0123456789abcdef" for c in raw):
-        return None
-    return raw
+    return public_id.removeprefix(SESSION_ID.prefix)
 
 
 def session_data(session: PaymentSession) -> dict[str, Any]:

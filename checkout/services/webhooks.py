@@ -29,6 +29,13 @@ from urllib3.exceptions import ConnectTimeoutError
 from checkout import clock
 from checkout.config import Settings
 from checkout.domain.money import rupees_decimal
+from checkout.domain.vocabulary import (
+    DELIVERY_ID,
+    ENDPOINT_ID,
+    EVENT_ID,
+    DeliveryStatus,
+    EventType,
+)
 from checkout.jsonio import dumps
 from checkout.services.background import BackgroundLoop
 from checkout.services.errors import NotFound, ServiceError
@@ -41,12 +48,7 @@ from checkout.webhooks import SIGNATURE_HEADER, sign
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = (
-    "checkout.completed",
-    "checkout.expired",
-    "checkout.cancelled",
-    "credit.unattributed",
-)
+EVENT_TYPES = tuple(EventType)
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(seconds=10)
 LAST_RETRY = timedelta(hours=6)
@@ -65,7 +67,8 @@ def retry_delay(attempt: int) -> timedelta:
 
 def event_id(event_type: str, subject: str) -> str:
     """Stable per (type, subject): a re-emitted event de-duplicates on both ends."""
-    return "evt_" + hashlib.sha256(f"{event_type}:{subject}".encode()).hexdigest()[:24]
+    digest = hashlib.sha256(f"{event_type}:{subject}".encode()).hexdigest()
+    return EVENT_ID.prefix + digest[: EVENT_ID.hex_digits]
 
 
 class InvalidWebhookUrl(ServiceError):
@@ -286,7 +289,7 @@ def add_endpoint(
         raise InvalidWebhookUrl(f"unknown event types: {', '.join(unknown)}", field="events")
     return merchant.add_endpoint(
         WebhookEndpoint(
-            endpointId=f"we_{secrets.token_hex(8)}",
+            endpointId=ENDPOINT_ID.prefix + secrets.token_hex(ENDPOINT_ID.hex_digits // 2),
             url=check_url(url, settings, resolver),
             secret=f"whsec_{secrets.token_urlsafe(32)}",
             events=chosen,
@@ -318,7 +321,7 @@ def emit(
             continue
         merchant.add_delivery(
             WebhookDelivery(
-                deliveryId=f"whd_{secrets.token_hex(10)}",
+                deliveryId=DELIVERY_ID.prefix + secrets.token_hex(DELIVERY_ID.hex_digits // 2),
                 eventId=identifier,
                 endpointId=endpoint.endpointId,
                 url=endpoint.url,
@@ -372,12 +375,15 @@ def retry(merchant: MerchantStore, delivery_id: str, *, now: datetime) -> Webhoo
     return delivery
 
 
+_RETRY = "retry"
+
+
 def _classify(status_code: int) -> str:
     if 200 <= status_code < 300:
-        return "delivered"
+        return DeliveryStatus.DELIVERED
     if status_code in RETRYABLE_STATUSES or status_code >= 500:
-        return "retry"
-    return "failed"
+        return _RETRY
+    return DeliveryStatus.FAILED
 
 
 def _send(
@@ -430,7 +436,9 @@ def deliver_one(
             unresolved = True
     if refusal is not None or endpoint is None:
         merchant.settle_delivery(
-            delivery.deliveryId, delivery.attempts, {"status": "failed", "lastError": refusal}
+            delivery.deliveryId,
+            delivery.attempts,
+            {"status": DeliveryStatus.FAILED, "lastError": refusal},
         )
         log.info("webhook %s %s to %s: failed, %s", delivery.type, delivery.eventId, host, refusal)
         return delivery
@@ -454,15 +462,17 @@ def deliver_one(
             status_code = response.status_code
             outcome = _classify(status_code)
         except requests.RequestException as exc:
-            outcome = "retry"
+            outcome = _RETRY
             error = type(exc).__name__
     changes: dict[str, Any] = {"lastStatusCode": status_code, "lastError": error}
-    if outcome == "delivered":
-        changes.update(status="delivered", deliveredAt=now)
-    elif outcome == "retry" and delivery.attempts < MAX_ATTEMPTS:
-        changes.update(status="pending", nextAttemptAt=now + retry_delay(delivery.attempts))
+    if outcome == DeliveryStatus.DELIVERED:
+        changes.update(status=DeliveryStatus.DELIVERED, deliveredAt=now)
+    elif outcome == _RETRY and delivery.attempts < MAX_ATTEMPTS:
+        changes.update(
+            status=DeliveryStatus.PENDING, nextAttemptAt=now + retry_delay(delivery.attempts)
+        )
     else:
-        changes.update(status="failed")
+        changes.update(status=DeliveryStatus.FAILED)
     merchant.settle_delivery(delivery.deliveryId, delivery.attempts, changes)
     log.info(
         "webhook %s %s to %s: %s (attempt %d)",

@@ -8,7 +8,7 @@ from mongoengine import BooleanField, Document, IntField, StringField
 from mongoengine.errors import NotUniqueError
 from pymongo.errors import DuplicateKeyError
 
-from checkout.domain.lifecycle import Status
+from checkout.domain.vocabulary import Status
 from checkout.storage.models import PaymentSession, UTCDateTimeField
 
 #: A slot whose checkout is not (yet) stored is someone's open in progress for this long.

@@ -20,6 +20,7 @@ from mongoengine.errors import NotUniqueError
 from mongoengine.queryset.visitor import Q
 from pymongo.errors import DuplicateKeyError
 
+from checkout.domain.vocabulary import DeliveryStatus
 from checkout.storage.models import UTCDateTimeField
 from checkout.storage.store import Store
 
@@ -92,7 +93,7 @@ class WebhookDelivery(Document):
     url = StringField(required=True)
     type = StringField(required=True)
     payload = StringField(required=True)  # the exact body, so every attempt sends the same bytes
-    status = StringField(required=True, default="pending")  # pending|sending|delivered|failed
+    status = StringField(required=True, default=DeliveryStatus.PENDING)
     attempts = IntField(default=0)
     nextAttemptAt = UTCDateTimeField(required=True)
     leaseUntil = UTCDateTimeField()
@@ -213,14 +214,16 @@ class MerchantStore:
 
     def lease_due_delivery(self, now: datetime, lease: timedelta) -> WebhookDelivery | None:
         """Take one due delivery; a `sending` one whose lease ran out was a crash: take it over."""
-        due = Q(status="pending", nextAttemptAt__lte=now) | Q(status="sending", leaseUntil__lte=now)
+        due = Q(status=DeliveryStatus.PENDING, nextAttemptAt__lte=now) | Q(
+            status=DeliveryStatus.SENDING, leaseUntil__lte=now
+        )
         with self.store.atomic():
             return (
                 WebhookDelivery.objects(due)
                 .order_by("nextAttemptAt")
                 .modify(
                     new=True,
-                    set__status="sending",
+                    set__status=DeliveryStatus.SENDING,
                     set__leaseUntil=now + lease,
                     inc__attempts=1,
                 )
@@ -231,15 +234,20 @@ class MerchantStore:
         updates = {f"set__{name}": value for name, value in changes.items()}
         with self.store.atomic():
             updated = WebhookDelivery.objects(
-                deliveryId=delivery_id, status="sending", attempts=attempts
+                deliveryId=delivery_id, status=DeliveryStatus.SENDING, attempts=attempts
             ).update_one(set__leaseUntil=None, **updates)
         return updated == 1
 
     def retry_delivery(self, delivery_id: str, now: datetime) -> WebhookDelivery | None:
         with self.store.atomic():
             return WebhookDelivery.objects(
-                deliveryId=delivery_id, status__in=["failed", "pending", "delivered"]
-            ).modify(new=True, set__status="pending", set__nextAttemptAt=now)
+                deliveryId=delivery_id,
+                status__in=[
+                    DeliveryStatus.FAILED,
+                    DeliveryStatus.PENDING,
+                    DeliveryStatus.DELIVERED,
+                ],
+            ).modify(new=True, set__status=DeliveryStatus.PENDING, set__nextAttemptAt=now)
 
     def delivery(self, delivery_id: str) -> WebhookDelivery | None:
         return WebhookDelivery.objects(deliveryId=delivery_id).first()

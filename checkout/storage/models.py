@@ -19,6 +19,8 @@ from mongoengine import (
     StringField,
 )
 
+from checkout.domain.vocabulary import CreditKind, CreditState, Outcome, Status
+
 
 class UTCDateTimeField(DateTimeField):
     """A datetime that always reads back as an aware UTC datetime.
@@ -62,7 +64,7 @@ class PaymentSession(Document):
 
     orderId = StringField(required=True, max_length=64)
     token = StringField(required=True)
-    status = StringField(required=True, default="pending")
+    status = StringField(required=True, default=Status.PENDING)
     source = StringField(default="seed")  # seed | v1 | link
     productDetails = DictField()
     deliveryDetails = DictField()
@@ -175,18 +177,18 @@ class WalletCredit(Document):
     provider = StringField(required=True)
     # payment: one payment (a history item); balance: a rise between two reads;
     # debit: a fall, kept so that a rise equal to it reads as its reversal.
-    kind = StringField(default="payment")
+    kind = StringField(default=CreditKind.PAYMENT)
     amountPaise = IntField(required=True)
     occurredAt = UTCDateTimeField()
     # A balance rise happened after this read (the previous one) and by observedAt.
     windowStart = UTCDateTimeField()
     observedAt = UTCDateTimeField(required=True)
     balanceAfterPaise = IntField()
-    outcome = StringField(default="new")  # new | exact | combination | no-match | ambiguous | …
+    outcome = StringField(default=Outcome.NEW)  # vocabulary.Outcome
     # new → attributing (decision written, completions under way) → attributed, or
     # new → unattributed; debits: open → reversed. The decision is written before any
     # checkout completes, so a restart resumes it and never matches the credit again.
-    state = StringField(default="new")
+    state = StringField(default=CreditState.NEW)
     orderIds = ListField(StringField())
     pendingEvent = StringField()  # credit.unattributed, until the outbox has queued it
 

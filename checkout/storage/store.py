@@ -19,7 +19,8 @@ from mongoengine.queryset.visitor import Q
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from checkout.config import MEMORY_SCHEME
-from checkout.domain.lifecycle import CHECKOUT_EVENTS, Status, event_for
+from checkout.domain.lifecycle import CHECKOUT_EVENTS, event_for
+from checkout.domain.vocabulary import CreditKind, CreditState, Outcome, Status
 from checkout.storage.memory import STORE_LOCK, LockingMongoClient
 from checkout.storage.models import (
     ALL_DOCUMENTS,
@@ -220,7 +221,7 @@ class Store:
             )
 
     def overdue_pending(self, now: datetime, limit: int = 500) -> list[PaymentSession]:
-        return list(PaymentSession.objects(status="pending", expiresAt__lte=now).limit(limit))
+        return list(PaymentSession.objects(status=Status.PENDING, expiresAt__lte=now).limit(limit))
 
     def payable_sessions(self, now: datetime) -> list[PaymentSession]:
         """Sessions money may still be attributed to (pending, or inside the grace window)."""
@@ -312,9 +313,9 @@ class Store:
         Written before any checkout completes: a crash after this resumes the same
         decision (``credits_attributing``) and never matches the credit again.
         """
-        state = "attributing" if order_ids else "unattributed"
+        state = CreditState.ATTRIBUTING if order_ids else CreditState.UNATTRIBUTED
         with self._lock:
-            updated = WalletCredit.objects(key=key, outcome="new").update_one(
+            updated = WalletCredit.objects(key=key, outcome=Outcome.NEW).update_one(
                 set__outcome=outcome,
                 set__orderIds=order_ids,
                 set__state=state,
@@ -323,11 +324,13 @@ class Store:
         return updated == 1
 
     def credits_attributing(self, limit: int = 100) -> list[WalletCredit]:
-        return list(WalletCredit.objects(state="attributing").limit(limit))
+        return list(WalletCredit.objects(state=CreditState.ATTRIBUTING).limit(limit))
 
     def credit_attributed(self, key: str) -> None:
         with self._lock:
-            WalletCredit.objects(key=key, state="attributing").update_one(set__state="attributed")
+            WalletCredit.objects(key=key, state=CreditState.ATTRIBUTING).update_one(
+                set__state=CreditState.ATTRIBUTED
+            )
 
     def latest_balance_entry(self) -> WalletCredit | None:
         """The newest balance rise or fall: the ledger says what the baseline must be."""
@@ -337,11 +340,17 @@ class Store:
     def open_debits(self, since: datetime) -> list[WalletCredit]:
         """Falls seen after ``since`` that no rise has been read as reversing yet."""
         with self._lock:
-            return list(WalletCredit.objects(kind="debit", state="open", observedAt__gt=since))
+            return list(
+                WalletCredit.objects(
+                    kind=CreditKind.DEBIT, state=CreditState.OPEN, observedAt__gt=since
+                )
+            )
 
     def reverse_debit(self, key: str) -> bool:
         with self._lock:
-            updated = WalletCredit.objects(key=key, state="open").update_one(set__state="reversed")
+            updated = WalletCredit.objects(key=key, state=CreditState.OPEN).update_one(
+                set__state=CreditState.REVERSED
+            )
         return updated == 1
 
     # -- the outbox: events owed by state changes ----------------------------------
@@ -367,7 +376,7 @@ class Store:
 
     def credits(self, outcome: str | None = None, limit: int = 100) -> list[WalletCredit]:
         """Credits (debits left out), newest first."""
-        query = WalletCredit.objects(kind__ne="debit")
+        query = WalletCredit.objects(kind__ne=CreditKind.DEBIT)
         if outcome:
             query = query.filter(outcome=outcome)
         with self._lock:

@@ -14,9 +14,10 @@ from flask import Blueprint, Response, abort, g, make_response, redirect, render
 from flask import url_for as flask_url_for
 
 from checkout import clock
-from checkout.domain.lifecycle import TERMINAL, Status
+from checkout.domain.lifecycle import TERMINAL
 from checkout.domain.money import display_rupees
 from checkout.domain.upi import app_links
+from checkout.domain.vocabulary import Status
 from checkout.extensions import csrf, limiter
 from checkout.gateway import client_ip, current_gateway
 from checkout.qr import qr_png_data_uri

@@ -9,12 +9,12 @@ import pytest
 from checkout.domain.lifecycle import (
     ALLOWED_TRANSITIONS,
     TERMINAL,
-    Status,
     can_transition,
     effective_status,
     is_payable,
     payable_until,
 )
+from checkout.domain.vocabulary import Status
 
 P, C, E, X = Status.PENDING, Status.COMPLETED, Status.EXPIRED, Status.CANCELLED
 EXPECTED_ALLOWED = {(P, C), (P, E), (P, X), (E, C), (X, C)}

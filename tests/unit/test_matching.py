@@ -11,20 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkout.domain.lifecycle import Status
 from checkout.domain.matching import (
     SIDON_SUFFIXES,
     Attribution,
     CreditEvidence,
-    EvidenceKind,
     OpenCheckout,
-    Outcome,
     ambiguous_pairs,
     attribute,
     balance_credit,
     choose_payable_amount,
     ranked_amounts,
 )
+from checkout.domain.vocabulary import CreditKind, Outcome, Status
 
 FAST = settings(max_examples=200, deadline=None)
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -40,7 +38,7 @@ def co(
 def credit(amount: int, minutes: int | None = None) -> CreditEvidence:
     """A balance rise seen after a read at T0 + ``minutes`` (unknown window when None)."""
     if minutes is None:
-        return CreditEvidence(amount, None, EvidenceKind.BALANCE)
+        return CreditEvidence(amount, None, CreditKind.BALANCE)
     since = T0 + timedelta(minutes=minutes)
     return CreditEvidence.balance_rise(amount, since=since, seen_at=since + timedelta(seconds=3))
 
@@ -285,7 +283,7 @@ def brute_force(evidence: CreditEvidence, checkouts: Sequence[OpenCheckout]) -> 
     eligible = [c for c in checkouts if latest is None or c.created_at <= latest]
     exact = [c for c in eligible if c.amount_paise == evidence.amount_paise]
     sets = []
-    if evidence.kind is EvidenceKind.BALANCE:
+    if evidence.kind is CreditKind.BALANCE:
         pending = [c for c in eligible if c.status is Status.PENDING]
         sets = [
             combo
