@@ -20,7 +20,7 @@ from checkout import clock
 from checkout.config import Settings
 from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
 from checkout.gateway import current_gateway
-from checkout.services import keys, links, sandbox, ticks, webhooks
+from checkout.services import keys, links, outbox, sandbox, ticks
 from checkout.services.errors import ServiceError
 from checkout.storage.links import DuplicateSlug
 
@@ -144,7 +144,7 @@ class LocalBackend:
             raise failure(f"no active key {key_id!r}")
 
     def add_webhook(self, url: str, events: list[str]) -> dict[str, Any]:
-        endpoint = webhooks.add_endpoint(
+        endpoint = outbox.add_endpoint(
             self.gateway.merchant,
             self.gateway.settings,
             url=url,
@@ -155,7 +155,7 @@ class LocalBackend:
 
     def list_webhooks(self) -> list[dict[str, Any]]:
         return [
-            {"id": e.endpointId, "url": webhooks.shown_url(e.url), "events": e.events}
+            {"id": e.endpointId, "url": outbox.shown_url(e.url), "events": e.events}
             for e in self.gateway.merchant.endpoints()
         ]
 

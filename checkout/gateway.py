@@ -8,8 +8,8 @@ from flask import current_app, request
 
 from checkout.config import Settings
 from checkout.providers.base import WalletProvider
+from checkout.services.outbox import DeliveryWorker
 from checkout.services.ticker import Ticker
-from checkout.services.webhooks import DeliveryWorker
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.store import Store
 

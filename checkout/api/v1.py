@@ -34,7 +34,7 @@ from checkout.api.schemas import (
 from checkout.errors import ApiError
 from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
-from checkout.services import checkouts, idempotency, keys, links, webhooks
+from checkout.services import checkouts, idempotency, keys, links, outbox
 from checkout.services.views import internal_session_id, iso, public_session_id, session_data
 from checkout.storage.links import DuplicateSlug
 from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
@@ -175,7 +175,7 @@ def cancel_checkout_session(session_id: str) -> Response:
 def endpoint_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
     return {
         "id": endpoint.endpointId,
-        "url": webhooks.shown_url(endpoint.url),
+        "url": outbox.shown_url(endpoint.url),
         "events": list(endpoint.events),
         "active": endpoint.active,
         "createdAt": iso(endpoint.createdAt),
@@ -188,7 +188,7 @@ def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
         "eventId": delivery.eventId,
         "type": delivery.type,
         "endpointId": delivery.endpointId,
-        "url": webhooks.shown_url(delivery.url),
+        "url": outbox.shown_url(delivery.url),
         "status": delivery.status,
         "attempts": delivery.attempts,
         "nextAttemptAt": iso(delivery.nextAttemptAt) if delivery.status == "pending" else None,
@@ -205,7 +205,7 @@ def create_webhook_endpoint() -> tuple[Response, int]:
     require_merchant()
     body = parse_body(CreateWebhookEndpointBody)
     gateway = current_gateway()
-    endpoint = webhooks.add_endpoint(
+    endpoint = outbox.add_endpoint(
         gateway.merchant, gateway.settings, url=body.url, events=body.events, now=clock.utcnow()
     )
     # The signing secret is shown here once; later reads never include it.
@@ -244,7 +244,7 @@ def list_webhook_deliveries() -> Response:
 @limiter.limit(GENEROUS)
 def retry_webhook_delivery(delivery_id: str) -> Response:
     require_merchant()
-    delivery = webhooks.retry(current_gateway().merchant, delivery_id, now=clock.utcnow())
+    delivery = outbox.retry(current_gateway().merchant, delivery_id, now=clock.utcnow())
     return jsonify(delivery_view(delivery))
 
 

@@ -32,7 +32,7 @@ from checkout.api.openapi import (
 )
 from checkout.config import Settings
 from checkout.gateway import Gateway
-from checkout.services import webhooks
+from checkout.services import outbox
 from tests.conftest import AUTH, Clock
 from tests.functional.conftest import seed_body
 
@@ -315,7 +315,7 @@ def test_every_answer_matches_its_model_and_the_document(
     api.get("/api/v1/checkout-sessions?limit=0", 400, headers=AUTH)
 
     pay(second["orderId"])
-    webhooks.publish_owed_events(gateway.store, gateway.merchant, now=clock.current)
+    outbox.publish_owed_events(gateway.store, gateway.merchant, now=clock.current)
     api.post(f"/api/v1/checkout-sessions/{second['id']}/cancel", 409, headers=AUTH)
     cancelled = api.post(f"/api/v1/checkout-sessions/{first['id']}/cancel", headers=AUTH)
     assert cancelled["status"] == "cancelled"

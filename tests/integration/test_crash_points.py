@@ -22,11 +22,11 @@ from werkzeug import Request, Response
 
 from checkout.config import Settings
 from checkout.providers.sandbox import SandboxProvider
-from checkout.services import checkouts, wallet, webhooks
+from checkout.services import checkouts, outbox, wallet
 from checkout.services.checkouts import CheckoutRequest
+from checkout.services.outbox import publish_owed_events
 from checkout.services.sandbox import credit_wallet
 from checkout.services.ticks import run_tick
-from checkout.services.webhooks import publish_owed_events
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.models import Order, PaymentSession, WalletCredit
 from checkout.storage.store import Store
@@ -146,7 +146,7 @@ class World:
 
         def send() -> Any:
             publish_owed_events(store, merchant, now=self.clock())
-            while webhooks.deliver_one(merchant, self.settings, now=self.clock()):
+            while outbox.deliver_one(merchant, self.settings, now=self.clock()):
                 pass
 
         def pay(paise: int) -> Callable[[], Any]:
@@ -170,7 +170,7 @@ def world(store: Store, tick_settings: Settings, clock: Clock, httpserver: HTTPS
     receiver = Receiver(httpserver)
     merchant = MerchantStore(store)
     merchant.ensure_indexes()
-    webhooks.add_endpoint(merchant, settings, url=receiver.url, events=None, now=clock())
+    outbox.add_endpoint(merchant, settings, url=receiver.url, events=None, now=clock())
     sandbox = SandboxProvider(store)
     for order_id, paise in AMOUNTS.items():
         checkouts.create_checkout(
@@ -196,7 +196,7 @@ def live_through(world: World, dies_at: int | None) -> Life:
     tick, send = steps[0], steps[3]
     for _ in range(3):
         tick()
-        world.clock.advance(seconds=webhooks.LEASE.total_seconds())
+        world.clock.advance(seconds=outbox.LEASE.total_seconds())
         send()
     return life
 

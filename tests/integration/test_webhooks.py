@@ -30,10 +30,10 @@ from werkzeug import Request, Response
 from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
-from checkout.services import webhooks
+from checkout.services import outbox
+from checkout.services.outbox import DeliveryWorker, InvalidWebhookUrl, check_url
 from checkout.services.ticker import Ticker
 from checkout.services.views import iso
-from checkout.services.webhooks import DeliveryWorker, InvalidWebhookUrl, check_url
 from checkout.storage.merchant import WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import Order, PaymentSession
 from checkout.webhooks import InvalidSignature, verify
@@ -354,7 +354,7 @@ def test_a_delivery_to_an_endpoint_deleted_meanwhile_fails_unsent(
     endpoint = fast_hooks.register(receiver.url)
     fast_hooks.cancel(fast_hooks.open("ORD-WH-DEL"))
     gateway = fast_hooks.gateway
-    assert webhooks.publish_owed_events(gateway.store, gateway.merchant, now=fast_hooks.clock())
+    assert outbox.publish_owed_events(gateway.store, gateway.merchant, now=fast_hooks.clock())
     fast_hooks.client.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=AUTH)
     fast_hooks.round()
     assert receiver.received == []
@@ -469,7 +469,7 @@ def test_twelve_attempts_then_failed(hooks: Hooks, receiver: Receiver) -> None:
 
 
 def test_the_retry_schedule() -> None:
-    seconds = [int(webhooks.retry_delay(n).total_seconds()) for n in range(1, 13)]
+    seconds = [int(outbox.retry_delay(n).total_seconds()) for n in range(1, 13)]
     assert seconds[:5] == [10, 30, 90, 270, 810]
     assert max(seconds) == 6 * 3600 and seconds[-1] == 6 * 3600
     assert seconds == sorted(seconds)
@@ -481,13 +481,13 @@ def test_a_stale_sending_lease_is_taken_over_after_a_crash(
     endpoint = hooks.register(receiver.url)
     hooks.cancel(hooks.open("ORD-WH-CRASH"))
     gateway = hooks.gateway
-    webhooks.publish_owed_events(gateway.store, gateway.merchant, now=hooks.clock())
+    outbox.publish_owed_events(gateway.store, gateway.merchant, now=hooks.clock())
     # A worker leases the delivery, then its process dies before sending or settling.
-    crashed = gateway.merchant.lease_due_delivery(hooks.clock(), webhooks.LEASE)
+    crashed = gateway.merchant.lease_due_delivery(hooks.clock(), outbox.LEASE)
     assert crashed is not None and crashed.status == "sending" and crashed.attempts == 1
 
     assert hooks.round() == 0  # the lease still holds: no one else sends it
-    hooks.clock.advance(seconds=webhooks.LEASE.total_seconds() - 1)
+    hooks.clock.advance(seconds=outbox.LEASE.total_seconds() - 1)
     assert hooks.round() == 0 and receiver.received == []
     hooks.clock.advance(seconds=1)
     assert hooks.round() == 1
@@ -538,8 +538,8 @@ def test_retrying_a_delivery_being_sent_says_so(fast_hooks: Hooks, receiver: Rec
     fast_hooks.register(receiver.url)
     fast_hooks.cancel(fast_hooks.open("ORD-WH-BUSY"))
     gateway = fast_hooks.gateway
-    webhooks.publish_owed_events(gateway.store, gateway.merchant, now=fast_hooks.clock())
-    leased = gateway.merchant.lease_due_delivery(fast_hooks.clock(), webhooks.LEASE)
+    outbox.publish_owed_events(gateway.store, gateway.merchant, now=fast_hooks.clock())
+    leased = gateway.merchant.lease_due_delivery(fast_hooks.clock(), outbox.LEASE)
     assert leased is not None
     path = f"/api/v1/webhook-deliveries/{leased.deliveryId}/retry"
     busy = fast_hooks.client.post(path, headers=AUTH)
@@ -593,7 +593,7 @@ def test_racing_publishers_queue_one_delivery_per_endpoint(
     gateway = fast_hooks.gateway
     race(
         20,
-        lambda _: webhooks.publish_owed_events(
+        lambda _: outbox.publish_owed_events(
             gateway.store, gateway.merchant, now=fast_hooks.clock()
         ),
     )
@@ -610,7 +610,7 @@ def test_the_outbox_survives_a_restart(
     before = Hooks(hooks_app(restart_settings, nx_mongodb_uri), clock)
     endpoint = before.register(receiver.url)
     before.cancel(before.open("ORD-WH-QUEUED"))
-    webhooks.publish_owed_events(before.gateway.store, before.gateway.merchant, now=clock())
+    outbox.publish_owed_events(before.gateway.store, before.gateway.merchant, now=clock())
     before.cancel(before.open("ORD-WH-OWED"))  # owed by the state change, not queued yet
     assert receiver.received == []
     # The process dies here; a new one starts on the same store.
@@ -906,7 +906,7 @@ def test_a_pinned_https_send_verifies_the_certificate_of_the_name(
     server.expect_request("/hooks", method="POST").respond_with_handler(handle)
     server.start()
     try:
-        answer = webhooks.post_pinned(
+        answer = outbox.post_pinned(
             f"https://hooks.example:{server.port}/hooks",
             "127.0.0.1",
             data=b"{}",
@@ -920,7 +920,7 @@ def test_a_pinned_https_send_verifies_the_certificate_of_the_name(
 
         # The same address under a name the certificate does not carry: refused.
         with pytest.raises(requests.exceptions.SSLError):
-            webhooks.post_pinned(
+            outbox.post_pinned(
                 f"https://other.example:{server.port}/hooks",
                 "127.0.0.1",
                 data=b"{}",
@@ -958,7 +958,7 @@ def test_a_url_with_credentials_is_refused_and_never_logged_or_listed(
             endpointId="we_0123456789abcdef",
             url=with_password,
             secret="whsec_legacy",
-            events=list(webhooks.EVENT_TYPES),
+            events=list(outbox.EVENT_TYPES),
             createdAt=fast_hooks.clock(),
         )
     )
