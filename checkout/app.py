@@ -1,6 +1,7 @@
-"""UPI Checkout: a self-hosted UPI payment gateway.
+"""The app factory: config → extensions → storage → blueprints → errors → commands.
 
-`create_app` wires config → extensions → storage → blueprints → errors → commands.
+In its own module, so that `import checkout` (or any pure part of it, such as the domain or
+the signatures merchants copy) loads none of Flask, mongoengine or pydantic.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from checkout.jsonio import GatewayJSONProvider
 from checkout.logs import configure_logging
 from checkout.providers import build_provider
 from checkout.services.links import ensure_demo_link
+from checkout.services.outbox import DeliveryWorker
 from checkout.services.ticker import Ticker
-from checkout.services.webhooks import DeliveryWorker
 from checkout.storage.links import PaymentLink
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.store import Store
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     configure_logging(settings)
 
     app = Flask(
-        __name__,
+        __name__.split(".")[0],  # the package: app.name stays "checkout"
         template_folder=os.path.join(ROOT, "templates"),
         static_folder=os.path.join(ROOT, "static"),
     )
