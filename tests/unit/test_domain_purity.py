@@ -1,18 +1,27 @@
 """The domain stays pure Python so its rules can be tested and reused without a web stack.
 
-Checked on the source text, not by importing: importing ``checkout.domain``
-runs ``checkout/__init__.py`` (the app factory), which legitimately imports Flask.
+Checked twice: on the source text (what each domain file imports), and by importing
+in a fresh interpreter (what really gets loaded, `checkout/__init__.py` included,
+which hands `create_app` on lazily so that the package itself loads no framework).
+The same fresh-interpreter check covers `checkout.webhooks`, which merchants copy.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-DOMAIN = Path(__file__).resolve().parents[2] / "checkout" / "domain"
+import checkout
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = ROOT / "checkout" / "domain"
 FORBIDDEN = frozenset({"flask", "mongoengine", "pymongo", "requests", "werkzeug"})
+# Loaded by nothing that may be imported alone (the domain, the verifier, the package).
+HEAVY = FORBIDDEN | {"pydantic"}
 # Inside the project, the domain may lean only on itself.
 OWN_PACKAGE = "checkout"
 OWN_SUBPACKAGE = "checkout.domain"
@@ -102,3 +111,51 @@ def test_checker_catches_forbidden_imports() -> None:
         "checkout.domain",
         "<dynamic import>",
     ]
+
+
+def loaded_after(code: str) -> set[str]:
+    """Top-level packages a fresh interpreter holds after running `code` (from the repo root)."""
+    report = "import sys; print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
+    result = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{report}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return set(result.stdout.split())
+
+
+DOMAIN_MODULES = "; ".join(
+    f"import checkout.domain.{path.stem}" for path in SOURCES if path.stem != "__init__"
+)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["import checkout", DOMAIN_MODULES, "import checkout.domain.money", "import checkout.webhooks"],
+    ids=["package", "whole-domain", "money", "webhooks"],
+)
+def test_importing_loads_no_framework(code: str) -> None:
+    loaded = loaded_after(code)
+    assert "checkout" in loaded
+    assert not loaded & HEAVY, f"{code!r} loads {sorted(loaded & HEAVY)}"
+
+
+def test_the_check_sees_a_framework_when_one_is_loaded() -> None:
+    # Without this, a broken report (say, an empty stdout) would pass the check above.
+    assert {"flask", "pydantic"} <= loaded_after("from checkout import create_app")
+
+
+def test_create_app_is_handed_on_from_checkout_app_only_when_asked_for() -> None:
+    code = (
+        "import sys, checkout\n"
+        "assert 'checkout.app' not in sys.modules, 'import checkout loaded the factory'\n"
+        "from checkout import create_app\n"
+        "assert create_app.__module__ == 'checkout.app', create_app.__module__\n"
+    )
+    loaded_after(code)  # check=True: a failed assertion fails the run
+    # Submodules still import through the package (`from checkout import clock`).
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        checkout.no_such_thing  # noqa: B018
