@@ -25,7 +25,7 @@ from checkout.providers.base import ProviderError
 from checkout.qr import qr_png_data_uri
 from checkout.services import checkouts, early_tick, nonces, sandbox, seed, ticks
 from checkout.services.health import health_report
-from checkout.services.views import iso
+from checkout.services.presenters import iso
 from checkout.storage.models import PaymentSession
 
 bp = Blueprint("api", __name__)

@@ -35,7 +35,7 @@ from checkout.errors import ApiError
 from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
 from checkout.services import checkouts, idempotency, keys, links, outbox
-from checkout.services.views import internal_session_id, iso, public_session_id, session_data
+from checkout.services.presenters import internal_session_id, iso, public_session_id, session_data
 from checkout.storage.links import DuplicateSlug
 from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import PaymentSession

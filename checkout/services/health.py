@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from checkout.providers.base import WalletProvider
-from checkout.services.views import iso
+from checkout.services.presenters import iso
 from checkout.storage.store import Store
 
 BALANCE_ONLY_NOTE = (

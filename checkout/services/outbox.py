@@ -39,7 +39,7 @@ from checkout.domain.vocabulary import (
 from checkout.jsonio import dumps
 from checkout.services.background import BackgroundLoop
 from checkout.services.errors import NotFound, ServiceError
-from checkout.services.views import iso, public_session_id, session_data
+from checkout.services.presenters import iso, public_session_id, session_data
 from checkout.storage.merchant import MerchantStore, WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import WalletCredit
 from checkout.storage.store import Store

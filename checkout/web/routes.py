@@ -24,7 +24,7 @@ from checkout.qr import qr_png_data_uri
 from checkout.services import checkouts, early_tick, keys, links, sandbox, ticks
 from checkout.services import signed_checkout as signed_checkout_service
 from checkout.services.errors import ServiceError, Unavailable
-from checkout.services.views import iso
+from checkout.services.presenters import iso
 from checkout.storage.links import link_by_slug
 from checkout.storage.models import PaymentSession
 from checkout.urls import header_url, origin_of, with_query

@@ -24,7 +24,7 @@ from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import Gateway
 from checkout.services import keys
-from checkout.services.views import iso
+from checkout.services.presenters import iso
 from checkout.storage.merchant import ApiKey, IdempotencyRecord, WebhookEndpoint
 from checkout.storage.models import AmountReservation, PaymentSession
 from checkout.storage.store import ALIAS

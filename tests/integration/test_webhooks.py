@@ -32,8 +32,8 @@ from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
 from checkout.services import outbox
 from checkout.services.outbox import DeliveryWorker, InvalidWebhookUrl, check_url
+from checkout.services.presenters import iso
 from checkout.services.ticker import Ticker
-from checkout.services.views import iso
 from checkout.storage.merchant import WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import Order, PaymentSession
 from checkout.webhooks import InvalidSignature, verify
