@@ -404,7 +404,7 @@ def test_nginx_answers_slow_clients_itself_with_short_timeouts() -> None:
 
 
 def test_nginx_refuses_bodies_the_app_would_refuse() -> None:
-    from checkout import MAX_BODY_BYTES
+    from checkout.app import MAX_BODY_BYTES
 
     limit = one(nginx_http(), "client_max_body_size")[0]
     match = re.fullmatch(r"(\d+)([km]?)", limit.lower())
