@@ -11,6 +11,8 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -138,85 +140,104 @@ def _storage_uri(name: str, raw: str) -> str:
     return value
 
 
-# env variable → (attribute, parser, default text)
-_SPEC: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
-    "PORT": ("port", _integer(1, 65535), "3001"),
-    "HOST": ("host", _text, "127.0.0.1"),
-    "APP_ENV": ("app_env", _choice("development", "production"), "development"),
-    "MONGODB_URI": ("mongodb_uri", _mongodb_uri, "mongomock://localhost"),
-    "MONGODB_DB_NAME": ("mongodb_db_name", _text, "upi_gateway"),
-    "PAYMENT_PROVIDER": ("payment_provider", _choice("mobikwik", "sandbox", ""), ""),
-    "MOBIKWIK_AUTH": ("mobikwik_auth", _text, ""),
-    "MOBIKWIK_API_URL": (
-        "mobikwik_api_url",
-        _http_url,
-        "https://webapi.mobikwik.com/p/wallet/balance",
-    ),
-    "MOBIKWIK_HISTORY_URL": ("mobikwik_history_url", _optional_http_url, ""),
-    "UPI_ID": ("upi_id", _text, ""),
-    "UPI_PAYEE_NAME": ("upi_payee_name", _text, "UPI Checkout Demo"),
-    "ALLOWED_ORIGINS": ("allowed_origins", _origins, "http://localhost:3000"),
-    "SESSION_EXPIRY_MINUTES": ("session_expiry_minutes", _integer(1, 1440), "10"),
-    "RATE_LIMIT_MAX_REQUESTS": ("rate_limit_max_requests", _integer(1, 1_000_000), "5"),
-    "RATE_LIMIT_WINDOW_MS": ("rate_limit_window_ms", _integer(1000, 86_400_000), "600000"),
-    "ADMIN_SECRET": ("admin_secret", _text, ""),
-    "TRUSTED_PROXIES": ("trusted_proxies", _integer(0, 10), "0"),
-    "POLL_INTERVAL_SECONDS": ("poll_interval_seconds", _integer(1, 3600), "3"),
-    "NONCE_EXPIRY_MINUTES": ("nonce_expiry_minutes", _integer(1, 1440), "5"),
-    "LATE_PAYMENT_GRACE_MINUTES": ("late_payment_grace_minutes", _integer(0, 10080), "60"),
-    "AMOUNT_SUFFIX": ("amount_suffix", _choice("on-collision", "always"), "on-collision"),
-    "MAX_AMOUNT": ("max_amount_paise", _rupees, str(MAX_DEFAULT_RUPEES)),
-    "RATELIMIT_STORAGE_URI": ("ratelimit_storage_uri", _storage_uri, "memory://"),
-    "LOG_DIR": ("log_dir", _text, "logs"),
-    "LOG_FORMAT": ("log_format", _choice("text", "json"), "text"),
-    "PUBLIC_URL": ("public_url", _optional_http_url, ""),
-    "SECRET_KEY": ("secret_key", _text, ""),
-    "WEBHOOK_ALLOW_PRIVATE": ("webhook_allow_private", _boolean, "false"),
-    "WALLET_RECEIVE_ONLY": ("wallet_receive_only", _boolean, "false"),
-    "WEB_CONCURRENCY": ("web_concurrency", _optional_integer(1, 64), ""),
-    "LINK_MAX_OPEN": ("link_max_open", _integer(1, 10_000), "20"),
-}
+def _provider(values: Mapping[str, Any]) -> str:
+    """A wallet token (or production) means the real wallet; anything else is the sandbox."""
+    return "mobikwik" if values["mobikwik_auth"] or values["app_env"] == "production" else "sandbox"
 
 
-ENV_VARIABLES: tuple[str, ...] = tuple(_SPEC)
+def _upi_id(values: Mapping[str, Any]) -> str:
+    """The demo ID, except in production: there it must be the merchant's own (validated says)."""
+    return "" if values["app_env"] == "production" else DEMO_UPI_ID
+
+
+def _workers(values: Mapping[str, Any]) -> int:
+    """One on the in-memory store (it lives in one process), two on MongoDB."""
+    in_memory = values["mongodb_uri"].startswith(MEMORY_SCHEME)
+    return DEFAULT_WORKERS_IN_MEMORY if in_memory else DEFAULT_WORKERS
+
+
+# The metadata key under which a Settings field names the variable it is read from.
+VARIABLE = "variable"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """How one setting is read: its variable, its parser, and the text an unset variable reads as.
+
+    A setting with `choose` has no default of its own: when its text is empty, from_env
+    picks it from the others (PAYMENT_PROVIDER from MOBIKWIK_AUTH, and so on).
+    """
+
+    name: str
+    parse: Callable[[str, str], Any]
+    default: str
+    choose: Callable[[Mapping[str, Any]], Any] | None = None
+
+
+def _read(
+    name: str,
+    parse: Callable[[str, str], Any],
+    default: str = "",
+    *,
+    choose: Callable[[Mapping[str, Any]], Any] | None = None,
+    secret: bool = False,
+) -> Any:
+    """A Settings field read from `name`, whose default is written here once, as its text.
+
+    The field's default is that text parsed; for a chosen setting, it is what from_env
+    chooses when nothing is set, so `Settings()` is `Settings.from_env({})`.
+    """
+    variable = Variable(name, parse, default, choose)
+    metadata = {VARIABLE: variable}
+    if choose is None:
+        return field(default=parse(name, default), repr=not secret, metadata=metadata)
+    return field(
+        default_factory=lambda: choose(_unset_values()), repr=not secret, metadata=metadata
+    )
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything the gateway can be told; built by `Settings.from_env`."""
 
-    port: int = 3001
-    host: str = "127.0.0.1"
-    app_env: str = "development"
-    mongodb_uri: str = "mongomock://localhost"
-    mongodb_db_name: str = "upi_gateway"
-    payment_provider: str = "sandbox"
-    mobikwik_auth: str = field(default="", repr=False)
-    mobikwik_api_url: str = "https://webapi.mobikwik.com/p/wallet/balance"
-    mobikwik_history_url: str = ""
-    upi_id: str = DEMO_UPI_ID
-    upi_payee_name: str = "UPI Checkout Demo"
-    allowed_origins: tuple[str, ...] = ("http://localhost:3000",)
-    session_expiry_minutes: int = 10
-    rate_limit_max_requests: int = 5
-    rate_limit_window_ms: int = 600_000
-    admin_secret: str = field(default="", repr=False)
-    trusted_proxies: int = 0
-    poll_interval_seconds: int = 3
-    nonce_expiry_minutes: int = 5
-    late_payment_grace_minutes: int = 60
-    amount_suffix: str = "on-collision"
-    max_amount_paise: int = MAX_DEFAULT_RUPEES * 100
-    ratelimit_storage_uri: str = "memory://"
-    log_dir: str = "logs"
-    log_format: str = "text"
-    public_url: str = ""
-    secret_key: str = field(default="", repr=False)
-    webhook_allow_private: bool = False
+    port: int = _read("PORT", _integer(1, 65535), "3001")
+    host: str = _read("HOST", _text, "127.0.0.1")
+    app_env: str = _read("APP_ENV", _choice("development", "production"), "development")
+    mongodb_uri: str = _read("MONGODB_URI", _mongodb_uri, "mongomock://localhost")
+    mongodb_db_name: str = _read("MONGODB_DB_NAME", _text, "upi_gateway")
+    payment_provider: str = _read(
+        "PAYMENT_PROVIDER", _choice("mobikwik", "sandbox", ""), choose=_provider
+    )
+    mobikwik_auth: str = _read("MOBIKWIK_AUTH", _text, secret=True)
+    mobikwik_api_url: str = _read(
+        "MOBIKWIK_API_URL", _http_url, "https://webapi.mobikwik.com/p/wallet/balance"
+    )
+    mobikwik_history_url: str = _read("MOBIKWIK_HISTORY_URL", _optional_http_url)
+    upi_id: str = _read("UPI_ID", _text, choose=_upi_id)
+    upi_payee_name: str = _read("UPI_PAYEE_NAME", _text, "UPI Checkout Demo")
+    allowed_origins: tuple[str, ...] = _read("ALLOWED_ORIGINS", _origins, "http://localhost:3000")
+    session_expiry_minutes: int = _read("SESSION_EXPIRY_MINUTES", _integer(1, 1440), "10")
+    rate_limit_max_requests: int = _read("RATE_LIMIT_MAX_REQUESTS", _integer(1, 1_000_000), "5")
+    rate_limit_window_ms: int = _read("RATE_LIMIT_WINDOW_MS", _integer(1000, 86_400_000), "600000")
+    admin_secret: str = _read("ADMIN_SECRET", _text, secret=True)
+    trusted_proxies: int = _read("TRUSTED_PROXIES", _integer(0, 10), "0")
+    poll_interval_seconds: int = _read("POLL_INTERVAL_SECONDS", _integer(1, 3600), "3")
+    nonce_expiry_minutes: int = _read("NONCE_EXPIRY_MINUTES", _integer(1, 1440), "5")
+    late_payment_grace_minutes: int = _read("LATE_PAYMENT_GRACE_MINUTES", _integer(0, 10080), "60")
+    amount_suffix: str = _read("AMOUNT_SUFFIX", _choice("on-collision", "always"), "on-collision")
+    max_amount_paise: int = _read("MAX_AMOUNT", _rupees, str(MAX_DEFAULT_RUPEES))
+    ratelimit_storage_uri: str = _read("RATELIMIT_STORAGE_URI", _storage_uri, "memory://")
+    log_dir: str = _read("LOG_DIR", _text, "logs")
+    log_format: str = _read("LOG_FORMAT", _choice("text", "json"), "text")
+    public_url: str = _read("PUBLIC_URL", _optional_http_url)
+    secret_key: str = _read("SECRET_KEY", _text, secret=True)
+    webhook_allow_private: bool = _read("WEBHOOK_ALLOW_PRIVATE", _boolean, "false")
     # The merchant's promise that nothing is ever paid out of the watched wallet.
-    wallet_receive_only: bool = False
-    web_concurrency: int = DEFAULT_WORKERS_IN_MEMORY  # gunicorn worker processes
-    link_max_open: int = 20  # pending checkouts one payment link may hold at once
+    wallet_receive_only: bool = _read("WALLET_RECEIVE_ONLY", _boolean, "false")
+    # gunicorn worker processes
+    web_concurrency: int = _read("WEB_CONCURRENCY", _optional_integer(1, 64), choose=_workers)
+    # pending checkouts one payment link may hold at once
+    link_max_open: int = _read("LINK_MAX_OPEN", _integer(1, 10_000), "20")
     # Not read from the environment: lets tests and `flask poll` run without the thread.
     start_ticker: bool = True
 
@@ -242,18 +263,12 @@ class Settings:
         """Read and check every variable; raise ConfigError naming the first bad one."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        for variable, (attribute, parse, default) in _SPEC.items():
-            raw = env.get(variable)
-            values[attribute] = parse(variable, default if raw is None else raw)
-        if not values["payment_provider"]:
-            chosen_mobikwik = values["mobikwik_auth"] or values["app_env"] == "production"
-            values["payment_provider"] = "mobikwik" if chosen_mobikwik else "sandbox"
-        if not values["upi_id"] and values["app_env"] != "production":
-            values["upi_id"] = DEMO_UPI_ID
-        if not values["web_concurrency"]:
-            in_memory = values["mongodb_uri"].startswith(MEMORY_SCHEME)
-            values["web_concurrency"] = DEFAULT_WORKERS_IN_MEMORY if in_memory else DEFAULT_WORKERS
-        return cls(**values).validated()
+        for attribute, variable in _VARIABLES.items():
+            raw = env.get(variable.name)
+            values[attribute] = variable.parse(
+                variable.name, variable.default if raw is None else raw
+            )
+        return cls(**_chosen(values)).validated()
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Settings with some values replaced (tests, CLI); checked again."""
@@ -339,3 +354,31 @@ class Settings:
                 f"got {plain[0]!r}"
             )
         return problems
+
+
+# Settings attribute → how it is read, in the order the variables are read and documented.
+_VARIABLES: dict[str, Variable] = {
+    item.name: item.metadata[VARIABLE] for item in fields(Settings) if VARIABLE in item.metadata
+}
+# env variable → (attribute, parser, default text): the same table, by variable.
+_SPEC: dict[str, tuple[str, Callable[[str, str], Any], str]] = {
+    variable.name: (attribute, variable.parse, variable.default)
+    for attribute, variable in _VARIABLES.items()
+}
+ENV_VARIABLES: tuple[str, ...] = tuple(_SPEC)
+
+
+def _chosen(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with each empty chosen setting picked from the others."""
+    for attribute, variable in _VARIABLES.items():
+        if variable.choose is not None and not values[attribute]:
+            values[attribute] = variable.choose(values)
+    return values
+
+
+@cache
+def _unset_values() -> Mapping[str, Any]:
+    """What every setting reads as when no variable is set (before the chosen ones are picked)."""
+    return MappingProxyType(
+        {attribute: v.parse(v.name, v.default) for attribute, v in _VARIABLES.items()}
+    )

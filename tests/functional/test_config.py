@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
-from checkout.config import DEMO_UPI_ID, ConfigError, Settings
+from checkout.config import DEMO_UPI_ID, ENV_VARIABLES, VARIABLE, ConfigError, Settings
 
 PRODUCTION = {
     "APP_ENV": "production",
@@ -31,6 +33,25 @@ def test_defaults_are_the_embedded_gateway() -> None:
     assert settings.ratelimit_storage_uri == "memory://"
     assert (settings.log_dir, settings.log_format) == ("logs", "text")
     assert settings.trusted_proxies == 0
+
+
+def test_every_variable_is_declared_on_the_field_it_sets() -> None:
+    """One table: each field names its variable, parser and default text, written once."""
+    declared = {
+        item.name: item.metadata[VARIABLE] for item in fields(Settings) if VARIABLE in item.metadata
+    }
+    assert tuple(variable.name for variable in declared.values()) == ENV_VARIABLES
+    assert {item.name for item in fields(Settings)} - set(declared) == {"start_ticker"}
+    chosen = {variable.name for variable in declared.values() if variable.choose}
+    assert chosen == {"PAYMENT_PROVIDER", "UPI_ID", "WEB_CONCURRENCY"}
+    assert all(declared[a].default == "" for a in ("payment_provider", "upi_id", "web_concurrency"))
+
+
+def test_settings_built_in_code_start_from_what_an_empty_environment_reads() -> None:
+    # The chosen settings included: the sandbox, the demo UPI ID, one worker in memory.
+    assert Settings() == Settings.from_env({})
+    assert (Settings().payment_provider, Settings().upi_id) == ("sandbox", DEMO_UPI_ID)
+    assert Settings().web_concurrency == 1
 
 
 def test_every_seed_variable_is_read() -> None:
