@@ -7,7 +7,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# Two stamps: `make run` needs the runtime set only; test, lint and fmt add the dev set.
+RUN_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: help venv run test lint browser-deps fmt clean
 
@@ -16,15 +18,19 @@ help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
 
-venv: $(STAMP) ## Create .venv (if missing) and install requirements-dev.txt
+venv: $(DEV_STAMP) ## Create .venv (if missing) and install requirements-dev.txt
 
-# Reinstall only when a requirements file is newer than the stamp.
-$(STAMP): requirements.txt requirements-dev.txt
+# Each set reinstalls only when its requirements file is newer than its stamp.
+$(RUN_STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): $(RUN_STAMP) requirements-dev.txt
 	$(PY) -m pip install -r requirements-dev.txt
 	@touch $@
 
-run: venv ## Run the app (embedded defaults; PORT, HOST, ... pass through from the environment)
+run: $(RUN_STAMP) ## Run the app (installs requirements.txt only; PORT, HOST, ... from the environment)
 	$(PY) app.py
 
 test: venv browser-deps ## Lint, then run the whole test suite
