@@ -20,8 +20,8 @@ __all__ = [
     "TERMINAL",
     "can_transition",
     "effective_status",
-    "is_payable",
     "payable_until",
+    "sources_of",
 ]
 
 
@@ -44,6 +44,14 @@ ALLOWED_TRANSITIONS: Final[Mapping[Status, frozenset[Status]]] = MappingProxyTyp
 def can_transition(source: Status, target: Status) -> bool:
     """Whether a conditional update from ``source`` to ``target`` may be attempted."""
     return target in ALLOWED_TRANSITIONS.get(source, frozenset())
+
+
+def sources_of(target: Status) -> tuple[Status, ...]:
+    """The states a checkout may enter ``target`` from, pending first.
+
+    The store asks for each in turn, one exact state per conditional update.
+    """
+    return tuple(source for source in Status if can_transition(source, target))
 
 
 def effective_status(status: Status, expires_at: datetime, now: datetime) -> Status:
@@ -77,19 +85,6 @@ def payable_until(
     if status == Status.PENDING:
         return expires_at + grace
     return (closed_at or expires_at) + grace
-
-
-def is_payable(
-    status: Status,
-    expires_at: datetime,
-    closed_at: datetime | None,
-    grace: timedelta,
-    now: datetime,
-) -> bool:
-    """Whether a credit seen at ``now`` may still complete this checkout."""
-    _require_aware(now=now)
-    until = payable_until(status, expires_at, closed_at, grace)
-    return until is not None and now < until
 
 
 def _require_aware(**moments: datetime | None) -> None:

@@ -28,7 +28,6 @@ __all__ = [
     "ambiguous_pairs",
     "attribute",
     "balance_credit",
-    "choose_payable_amount",
     "ranked_amounts",
 ]
 
@@ -227,16 +226,6 @@ def ranked_amounts(
         return (shared, ruler.get(suffix, len(ruler)), suffix)
 
     return sorted(free, key=rank)
-
-
-def choose_payable_amount(
-    requested_paise: int, taken: Collection[int], *, always_suffix: bool, max_paise: int
-) -> int | None:
-    """The best free amount, or None: sharing an amount would make attribution a guess."""
-    ranked = ranked_amounts(
-        requested_paise, taken, always_suffix=always_suffix, max_paise=max_paise
-    )
-    return ranked[0] if ranked else None
 
 
 def ambiguous_pairs(amounts: Sequence[int]) -> int:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from checkout.config import Settings
+from checkout.domain import lifecycle
 from checkout.domain.matching import MAX_SUFFIX_PAISE, ranked_amounts
 from checkout.domain.upi import build_upi_uri
 from checkout.domain.vocabulary import GENERATED_ORDER_ID, Status
@@ -25,7 +26,6 @@ from checkout.storage.store import DuplicateOrderId, Store
 log = logging.getLogger(__name__)
 
 REPEAT_PAYMENT_GUARD = timedelta(minutes=10)
-REOPENABLE = (Status.EXPIRED.value, Status.CANCELLED.value)
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ def create_checkout(
     baseline = wallet.ensure_fresh_baseline(store, provider, settings, now=now)
     minutes = request.expires_in_minutes or settings.session_expiry_minutes
     expires_at = now + timedelta(minutes=minutes)
-    payable_until = expires_at + timedelta(minutes=settings.late_payment_grace_minutes)
+    payable_until = lifecycle.payable_until(Status.PENDING, expires_at, None, _grace(settings))
+    assert payable_until is not None
     amount = _reserve_amount(store, settings, request, payable_until, now=now)
     session = PaymentSession(
         orderId=request.order_id,
@@ -186,7 +187,8 @@ def find_checkout_by_token(store: Store, token: str, *, now: datetime) -> Paymen
 
 def apply_expiry(store: Store, session: PaymentSession, *, now: datetime) -> PaymentSession:
     """Expiry is stored and applied on read too, so a late ticker never shows a stale page."""
-    if session.status != Status.PENDING.value or session.expiresAt > now:
+    status = Status(session.status)
+    if lifecycle.effective_status(status, session.expiresAt, now) == status:
         return session
     expired = expire(store, session.orderId, now=now)
     return expired or store.session_by_order_id(session.orderId) or session
@@ -195,8 +197,8 @@ def apply_expiry(store: Store, session: PaymentSession, *, now: datetime) -> Pay
 def expire(store: Store, order_id: str, *, now: datetime) -> PaymentSession | None:
     session = store.transition(
         order_id,
-        [Status.PENDING.value],
-        Status.EXPIRED.value,
+        Status.PENDING,
+        Status.EXPIRED,
         {"closedAt": now},
         conditions={"expiresAt__lte": now},
     )
@@ -221,13 +223,14 @@ def cancel_checkout(
             f"This checkout is already {session.status} and cannot be cancelled",
             status=session.status,
         )
-    payable_until = now + timedelta(minutes=settings.late_payment_grace_minutes)
-    if session.payableUntil is not None:
-        payable_until = min(payable_until, session.payableUntil)
+    payable_until = lifecycle.payable_until(
+        Status.CANCELLED, session.expiresAt, now, _grace(settings)
+    )
+    assert payable_until is not None
     cancelled = store.transition(
         order_id,
-        [Status.PENDING.value],
-        Status.CANCELLED.value,
+        Status.PENDING,
+        Status.CANCELLED,
         {"closedAt": now, "payableUntil": payable_until},
     )
     if cancelled is None:
@@ -260,25 +263,26 @@ def complete_checkout(
     """
     changes: dict[str, Any] = {
         "completedAt": now,
-        "payableUntil": None,
+        "payableUntil": None,  # lifecycle.payable_until: nothing more can be attributed
         "finalBalancePaise": final_balance,
         "creditKeys": [credit_key],
         "orderPending": True,
     }
-    session = store.transition(order_id, [Status.PENDING.value], Status.COMPLETED.value, changes)
-    # One closed state per update: nx-27017 (the test server) mis-evaluates `$in`
-    # beside a date comparison on a field an earlier update wrote (payableUntil of
-    # a cancelled checkout); two exact-state updates mean the same on any server.
-    for closed in REOPENABLE:
+    session = None
+    for source in lifecycle.sources_of(Status.COMPLETED):
+        if source == Status.PENDING:
+            session = store.transition(order_id, source, Status.COMPLETED, changes)
+        else:
+            # A closed checkout completes late, only inside its grace window.
+            session = store.transition(
+                order_id,
+                source,
+                Status.COMPLETED,
+                {**changes, "late": True},
+                conditions={"payableUntil__gt": now},
+            )
         if session is not None:
             break
-        session = store.transition(
-            order_id,
-            [closed],
-            Status.COMPLETED.value,
-            {**changes, "late": True},
-            conditions={"payableUntil__gt": now},
-        )
     if session is None:
         current = store.session_by_order_id(order_id)
         if current is not None and current.orderPending and credit_key in current.creditKeys:
@@ -330,6 +334,10 @@ def _write_order(store: Store, session: PaymentSession, *, now: datetime) -> boo
         )
     store.order_written(session.orderId)
     return written
+
+
+def _grace(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.late_payment_grace_minutes)
 
 
 def payment_uri(session: PaymentSession, settings: Settings) -> str:

@@ -19,7 +19,7 @@ from mongoengine.queryset.visitor import Q
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from checkout.config import MEMORY_SCHEME
-from checkout.domain.lifecycle import CHECKOUT_EVENTS, event_for
+from checkout.domain.lifecycle import CHECKOUT_EVENTS, can_transition, event_for
 from checkout.domain.vocabulary import CreditKind, CreditState, Outcome, Status
 from checkout.storage.memory import STORE_LOCK, LockingMongoClient
 from checkout.storage.models import (
@@ -200,25 +200,27 @@ class Store:
     def transition(
         self,
         order_id: str,
-        from_statuses: Iterable[str],
-        to_status: str,
+        source: Status,
+        target: Status,
         changes: dict[str, Any],
         conditions: dict[str, Any] | None = None,
     ) -> PaymentSession | None:
-        """Move one session if it is still in an expected state; None if another won.
+        """Move one session from ``source`` to ``target`` if it is still in ``source``.
 
-        The same update records the webhook event the change owes (the outbox), so no
-        crash can separate a state change from its event.
+        Only moves the lifecycle allows are asked for. One exact source state per
+        update: nx-27017 (the test server) mis-evaluates `$in` beside a date
+        comparison on a field an earlier update wrote, so callers try each source in
+        turn (`lifecycle.sources_of`). The same update records the webhook event the
+        change owes (the outbox), so no crash can separate a change from its event.
         """
+        if not can_transition(source, target):
+            raise ValueError(f"a checkout cannot move from {source} to {target}")
         updates = {f"set__{name}": value for name, value in changes.items()}
-        updates["push__pendingEvents"] = event_for(Status(to_status))
-        statuses = list(from_statuses)
-        # An exact status where one is expected: see complete_checkout on `$in` and nx-27017.
-        state = {"status": statuses[0]} if len(statuses) == 1 else {"status__in": statuses}
+        updates["push__pendingEvents"] = event_for(target)
         with self._lock:
-            return PaymentSession.objects(orderId=order_id, **state, **(conditions or {})).modify(
-                new=True, set__status=to_status, **updates
-            )
+            return PaymentSession.objects(
+                orderId=order_id, status=source, **(conditions or {})
+            ).modify(new=True, set__status=target, **updates)
 
     def overdue_pending(self, now: datetime, limit: int = 500) -> list[PaymentSession]:
         return list(PaymentSession.objects(status=Status.PENDING, expiresAt__lte=now).limit(limit))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from checkout.domain.vocabulary import Status
 from checkout.storage.links import (
     CLAIM_IN_PROGRESS,
     LinkSlot,
@@ -48,7 +49,7 @@ def test_a_place_comes_back_when_its_checkout_is_over(store: Store, wall_clock: 
     for n in range(CAPACITY):
         assert _open(store, wall_clock, f"ORD-{n}")
     assert not _open(store, wall_clock, "ORD-X")
-    assert store.transition("ORD-1", ["pending"], "cancelled", {"closedAt": wall_clock()})
+    assert store.transition("ORD-1", Status.PENDING, Status.CANCELLED, {"closedAt": wall_clock()})
     assert _open(store, wall_clock, "ORD-X")
     assert not _open(store, wall_clock, "ORD-Y")
     assert {slot.orderId for slot in LinkSlot.objects(slug="tea")} == {"ORD-0", "ORD-2", "ORD-X"}
@@ -98,7 +99,9 @@ def test_racing_claims_take_each_place_once(store: Store, wall_clock: Clock) -> 
 def test_racing_claims_for_places_whose_checkouts_are_over(store: Store, wall_clock: Clock) -> None:
     for n in range(CAPACITY):
         assert _open(store, wall_clock, f"ORD-{n}")
-        assert store.transition(f"ORD-{n}", ["pending"], "cancelled", {"closedAt": wall_clock()})
+        assert store.transition(
+            f"ORD-{n}", Status.PENDING, Status.CANCELLED, {"closedAt": wall_clock()}
+        )
     later = wall_clock() + timedelta(minutes=10)
     won = race(
         12,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from checkout.domain.vocabulary import Status
 from checkout.storage.models import PaymentSession
 from checkout.storage.store import Store
 from tests.conftest import Clock
@@ -70,8 +71,8 @@ def test_reads_racing_writes_on_the_in_memory_store_never_fail(
                 for order_id in order_ids[offset::WRITERS]:
                     store.transition(
                         order_id,
-                        ["pending"],
-                        "completed",
+                        Status.PENDING,
+                        Status.COMPLETED,
                         {
                             "completedAt": now,
                             "closedAt": now,

@@ -14,6 +14,7 @@ import pytest
 from bson.decimal128 import Decimal128
 from mongoengine import Document
 
+from checkout.domain.vocabulary import Status
 from checkout.services import nonces
 from checkout.services.errors import Unauthorized
 from checkout.storage.models import (
@@ -169,13 +170,22 @@ def test_release_amount_can_free_one_reservation_of_an_order(store: Store) -> No
 def test_transition_is_conditional(store: Store) -> None:
     store.insert_session(session("A"))
     done = store.transition(
-        "A", ["pending"], "completed", {"completedAt": T0, "payableUntil": None}
+        "A", Status.PENDING, Status.COMPLETED, {"completedAt": T0, "payableUntil": None}
     )
     assert done is not None
     assert (done.status, done.completedAt, done.payableUntil) == ("completed", T0, None)
-    assert store.transition("A", ["pending"], "completed", {"completedAt": T0}) is None
-    assert store.transition("A", ["pending"], "cancelled", {"closedAt": T0}) is None
+    assert store.transition("A", Status.PENDING, Status.COMPLETED, {"completedAt": T0}) is None
+    assert store.transition("A", Status.PENDING, Status.CANCELLED, {"closedAt": T0}) is None
     assert store.session_by_order_id("A").status == "completed"
+
+
+def test_transition_asks_only_for_moves_the_lifecycle_allows(store: Store) -> None:
+    store.insert_session(session("A"))
+    with pytest.raises(ValueError, match="cannot move from completed to pending"):
+        store.transition("A", Status.COMPLETED, Status.PENDING, {})
+    with pytest.raises(ValueError):
+        store.transition("A", Status.EXPIRED, Status.CANCELLED, {})
+    assert store.session_by_order_id("A").status == "pending"
 
 
 def test_transition_extra_conditions(store: Store) -> None:
@@ -183,11 +193,17 @@ def test_transition_extra_conditions(store: Store) -> None:
     expires = T0 + timedelta(minutes=10)
     early = expires - timedelta(seconds=1)
     assert (
-        store.transition("A", ["pending"], "expired", {}, conditions={"expiresAt__lte": early})
+        store.transition(
+            "A", Status.PENDING, Status.EXPIRED, {}, conditions={"expiresAt__lte": early}
+        )
         is None
     )
     expired = store.transition(
-        "A", ["pending"], "expired", {"closedAt": expires}, conditions={"expiresAt__lte": expires}
+        "A",
+        Status.PENDING,
+        Status.EXPIRED,
+        {"closedAt": expires},
+        conditions={"expiresAt__lte": expires},
     )
     assert expired is not None and expired.status == "expired"
 
@@ -215,7 +231,7 @@ def test_list_sessions_newest_first_with_cursor(store: Store) -> None:
     times = [T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=1), T0 + timedelta(seconds=2)]
     for index, at in enumerate(times):
         store.insert_session(session(f"S{index}", at=at))
-    store.transition("S1", ["pending"], "cancelled", {"closedAt": T0})
+    store.transition("S1", Status.PENDING, Status.CANCELLED, {"closedAt": T0})
 
     everything = store.list_sessions(limit=10)
     assert [s.createdAt for s in everything] == sorted(times, reverse=True)
@@ -326,7 +342,7 @@ def test_aware_datetimes_come_back_equal(store: Store) -> None:
     created = datetime(2026, 11, 26, 15, 30, 0, 123000, tzinfo=ist)  # 10:00:00.123Z
     store.insert_session(session("A", at=created))
     closed = T0 + timedelta(minutes=3, milliseconds=456)
-    store.transition("A", ["pending"], "cancelled", {"closedAt": closed})
+    store.transition("A", Status.PENDING, Status.CANCELLED, {"closedAt": closed})
     store.update_wallet_state({"cursor": closed, "baselineAt": created})
 
     stored = store.session_by_order_id("A")

@@ -11,8 +11,8 @@ from checkout.domain.lifecycle import (
     TERMINAL,
     can_transition,
     effective_status,
-    is_payable,
     payable_until,
+    sources_of,
 )
 from checkout.domain.vocabulary import Status
 
@@ -79,8 +79,6 @@ def test_naive_datetimes_are_refused() -> None:
         effective_status(P, naive, T0)
     with pytest.raises(ValueError, match="timezone-aware"):
         payable_until(X, T0, naive, GRACE)
-    with pytest.raises(ValueError, match="timezone-aware"):
-        is_payable(P, T0, None, GRACE, naive)
 
 
 CLOSED = T0 - timedelta(minutes=10)
@@ -108,25 +106,7 @@ def test_negative_grace_is_refused() -> None:
         payable_until(P, T0, None, -GRACE)
 
 
-@pytest.mark.parametrize(
-    ("status", "closed_at", "now", "expected"),
-    [
-        (P, None, T0 - timedelta(minutes=1), True),
-        (P, None, T0 + GRACE - timedelta(seconds=1), True),
-        (P, None, T0 + GRACE, False),
-        (E, None, T0 + timedelta(minutes=30), True),
-        (E, None, T0 + GRACE, False),
-        (X, CLOSED, CLOSED + GRACE - timedelta(seconds=1), True),
-        (X, CLOSED, CLOSED + GRACE, False),
-        (C, None, T0 - timedelta(minutes=1), False),
-    ],
-)
-def test_is_payable(
-    status: Status, closed_at: datetime | None, now: datetime, expected: bool
-) -> None:
-    assert is_payable(status, T0, closed_at, GRACE, now) is expected
-
-
-def test_zero_grace_ends_at_the_deadline() -> None:
-    assert is_payable(P, T0, None, timedelta(0), T0 - timedelta(microseconds=1))
-    assert not is_payable(P, T0, None, timedelta(0), T0)
+def test_sources_of_follow_the_table() -> None:
+    assert sources_of(C) == (P, E, X)  # pending first: the store asks for it first
+    assert sources_of(E) == (P,) and sources_of(X) == (P,)
+    assert sources_of(P) == ()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +19,6 @@ from checkout.domain.matching import (
     ambiguous_pairs,
     attribute,
     balance_credit,
-    choose_payable_amount,
     ranked_amounts,
 )
 from checkout.domain.vocabulary import CreditKind, Outcome, Status
@@ -372,11 +371,18 @@ def test_never_above_the_cap() -> None:
     cap = 100_000_00
     assert ranked_amounts(cap, set(), always_suffix=False, max_paise=cap) == [cap]
     assert ranked_amounts(cap, {cap}, always_suffix=False, max_paise=cap) == []
-    assert choose_payable_amount(cap, {cap}, always_suffix=False, max_paise=cap) is None
     assert max(ranked_amounts(cap - 50, set(), always_suffix=True, max_paise=cap)) == cap - 1
 
 
-def test_choose_payable_amount() -> None:
+def choose_payable_amount(
+    requested: int, taken: Collection[int], *, always_suffix: bool, max_paise: int
+) -> int | None:
+    """What a new checkout gets: the best ranked free amount."""
+    ranked = ranked_amounts(requested, taken, always_suffix=always_suffix, max_paise=max_paise)
+    return ranked[0] if ranked else None
+
+
+def test_the_best_ranked_amount() -> None:
     def choose(taken: set[int], always: bool = False) -> int | None:
         return choose_payable_amount(101800, taken, always_suffix=always, max_paise=MAX)
 
