@@ -1,7 +1,9 @@
 """The one error format: JSON `{"error", "details"}` for API clients, a readable page for people.
 
-A 5xx is a bug, so the catch-all logs the traceback and answers a plain 500
-without any detail of what went wrong.
+Every refusal is a ServiceError (checkout.services.errors), raised by services and
+views alike, and answered here; so are the framework's own refusals (CSRF, rate
+limits, bodies too large). A 5xx is a bug, so the catch-all logs the traceback and
+answers a plain 500 without any detail of what went wrong.
 """
 
 from __future__ import annotations
@@ -12,28 +14,15 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
 
-from checkout.services.errors import ServiceError, Unavailable
+from checkout.services.errors import FORM_EXPIRED, ServiceError
 from checkout.storage.store import StoreError
 
 log = logging.getLogger(__name__)
 
 JSON_PREFIXES = ("/api", "/health")
-
-
-class ApiError(Exception):
-    """Raised by views to answer an error in the one format."""
-
-    def __init__(
-        self, status: int, message: str, details: list[dict[str, str]] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.details = details or []
 
 
 def wants_json() -> bool:
@@ -43,22 +32,12 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def validation_details(exc: ValidationError) -> list[dict[str, str]]:
-    details = []
-    for error in exc.errors(include_url=False):
-        # A rule across fields (a model validator) names the field to fix in its context.
-        named = (error.get("ctx") or {}).get("field")
-        field = ".".join(str(part) for part in error["loc"]) or str(named or "body")
-        message = error["msg"].removeprefix("Value error, ")
-        details.append({"field": field, "message": message})
-    return details
-
-
 def error_response(
     status: int,
     message: str,
     details: list[dict[str, str]] | None = None,
     extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     if wants_json():
         body: dict[str, Any] = {"error": message, "details": details or []}
@@ -70,29 +49,21 @@ def error_response(
             mimetype="text/html",
         )
     response.status_code = status
+    response.headers.update(headers or {})
     return response
 
 
+def error_answer(error: ServiceError) -> Response:
+    """The answer to a refusal: what the handler sends, and what an idempotent retry replays."""
+    return error_response(error.status, error.message, error.details, error.extra, error.headers())
+
+
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.message, exc.details)
-
-    @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError) -> Response:
-        details = [{"field": exc.field, "message": exc.message}] if exc.field else []
-        response = error_response(exc.status, exc.message, details, exc.extra)
-        if isinstance(exc, Unavailable):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
-    @app.errorhandler(ValidationError)
-    def _validation_error(exc: ValidationError) -> Response:
-        return error_response(400, "Validation failed", validation_details(exc))
+    app.register_error_handler(ServiceError, error_answer)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:
-        return error_response(400, "This form has expired or was not sent from this site.")
+        return error_response(400, FORM_EXPIRED)
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded) -> Response:
@@ -125,9 +96,8 @@ def register_error_handlers(app: Flask) -> None:
         log.error(
             "store unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
         )
-        response = error_response(503, "The payment store is unavailable; try again shortly")
-        response.headers["Retry-After"] = "5"
-        return response
+        message = "The payment store is unavailable; try again shortly"
+        return error_response(503, message, headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

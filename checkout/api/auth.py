@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import g, request
 
 from checkout import clock
-from checkout.errors import ApiError
 from checkout.gateway import current_gateway
 from checkout.services import keys
+from checkout.services.errors import Unauthorized
 from checkout.services.keys import Caller
 
 
@@ -23,10 +23,10 @@ def require_merchant() -> Caller:
     """A managed API key, or ADMIN_SECRET as the master key; the caller is kept on `g`."""
     token = bearer_token()
     if token is None:
-        raise ApiError(401, "Authorization: Bearer <key> is required")
+        raise Unauthorized("Authorization: Bearer <key> is required")
     gateway = current_gateway()
     caller = keys.authenticate(gateway.merchant, gateway.settings, token, now=clock.utcnow())
     if caller is None:
-        raise ApiError(401, "Invalid API key")
+        raise Unauthorized("Invalid API key")
     g.caller = caller
     return caller

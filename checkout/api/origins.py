@@ -12,8 +12,8 @@ from __future__ import annotations
 from flask import request
 
 from checkout.config import Settings
-from checkout.errors import ApiError
 from checkout.gateway import current_gateway
+from checkout.services.errors import Forbidden
 from checkout.urls import origin_of
 
 # Documentation anyone may link to (from GitHub, a blog): it reads nothing and changes nothing.
@@ -41,4 +41,4 @@ def refuse_foreign_origins() -> None:
         return
     if origin_of(claimed) in allowed_origins(current_gateway().settings):
         return
-    raise ApiError(403, "Origin not allowed", [{"field": "Origin", "message": "not allowed"}])
+    raise Forbidden("Origin not allowed", field="Origin", detail="not allowed")

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from checkout import clock
 from checkout.api.auth import bearer_token, require_merchant
@@ -18,12 +18,12 @@ from checkout.api.schemas import (
 )
 from checkout.domain.money import rupees_decimal
 from checkout.domain.upi import build_upi_uri
-from checkout.errors import ApiError
 from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
 from checkout.providers.base import ProviderError
 from checkout.qr import qr_png_data_uri
 from checkout.services import checkouts, early_tick, nonces, sandbox, seed, ticks
+from checkout.services.errors import BadGateway, InvalidRequest, NotFound, ServiceError
 from checkout.services.health import health_report
 from checkout.services.presenters import iso
 from checkout.storage.models import PaymentSession
@@ -37,25 +37,42 @@ def _validation_context() -> dict[str, Any]:
     return {"max_paise": current_gateway().settings.max_amount_paise}
 
 
+def validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    details = []
+    for error in exc.errors(include_url=False):
+        # A rule across fields (a model validator) names the field to fix in its context.
+        named = (error.get("ctx") or {}).get("field")
+        field = ".".join(str(part) for part in error["loc"]) or str(named or "body")
+        message = error["msg"].removeprefix("Value error, ")
+        details.append({"field": field, "message": message})
+    return details
+
+
+def _validated(model: type[Model], data: Any) -> Model:
+    """The request as the model reads it; what it refuses is the client's error (400)."""
+    try:
+        return model.model_validate(data, context=_validation_context())
+    except ValidationError as exc:
+        raise InvalidRequest("Validation failed", validation_details(exc)) from None
+
+
 def parse_body(model: type[Model]) -> Model:
     if not request.is_json:
-        raise ApiError(
-            400,
+        raise ServiceError(
             "Request body must be JSON",
-            [{"field": "body", "message": "send Content-Type: application/json"}],
+            field="body",
+            detail="send Content-Type: application/json",
         )
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(
-            400,
-            "Request body must be a JSON object",
-            [{"field": "body", "message": "expected a JSON object"}],
+        raise ServiceError(
+            "Request body must be a JSON object", field="body", detail="expected a JSON object"
         )
-    return model.model_validate(data, context=_validation_context())
+    return _validated(model, data)
 
 
 def parse_query(model: type[Model]) -> Model:
-    return model.model_validate(request.args.to_dict(), context=_validation_context())
+    return _validated(model, request.args.to_dict())
 
 
 def hosted_url(session: PaymentSession) -> str:
@@ -142,10 +159,6 @@ def create_payment_session() -> Response:
     )
 
 
-def _field(name: str, message: str) -> dict[str, str]:
-    return {"field": name, "message": message}
-
-
 def _merchant_caller() -> bool:
     """A Bearer key, when one is sent, must be valid (401); none means the seed's caller."""
     return bearer_token() is not None and require_merchant() is not None
@@ -225,7 +238,7 @@ def balance() -> Response:
     try:
         paise = gateway.provider.balance()
     except ProviderError as exc:
-        raise ApiError(502, f"The wallet did not answer ({exc.reason})") from None
+        raise BadGateway(f"The wallet did not answer ({exc.reason})") from None
     return jsonify({"balance": rupees_decimal(paise)})
 
 
@@ -235,7 +248,7 @@ def order(order_id: str) -> Response:
     require_merchant()
     found = current_gateway().store.order_by_order_id(order_id)
     if found is None:
-        raise ApiError(404, "Order not found", [_field("orderId", "no such order")])
+        raise NotFound("Order not found", field="orderId", detail="no such order")
     return jsonify(
         {
             "success": True,
@@ -260,7 +273,7 @@ def order(order_id: str) -> Response:
 def sandbox_credit() -> Response:
     gateway = current_gateway()
     if not gateway.settings.sandbox:
-        raise ApiError(404, "Not found")
+        raise NotFound("Not found")
     body = parse_body(SandboxCreditBody)
     now = clock.utcnow()
     if body.orderId is not None:

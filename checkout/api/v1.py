@@ -31,10 +31,11 @@ from checkout.api.schemas import (
     ListCheckoutSessionsQuery,
     ListWebhookDeliveriesQuery,
 )
-from checkout.errors import ApiError
+from checkout.errors import error_answer
 from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
 from checkout.services import checkouts, idempotency, keys, links, outbox
+from checkout.services.errors import Conflict, Forbidden, NotFound, ServiceError
 from checkout.services.presenters import internal_session_id, iso, public_session_id, session_data
 from checkout.storage.links import DuplicateSlug
 from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
@@ -50,7 +51,7 @@ def _session(public_id: str) -> PaymentSession:
     internal = internal_session_id(public_id)
     session = gateway.store.session_by_id(internal) if internal else None
     if session is None:
-        raise ApiError(404, "Checkout session not found", [{"field": "id", "message": "unknown"}])
+        raise NotFound("Checkout session not found", field="id", detail="unknown")
     return checkouts.apply_expiry(gateway.store, session, now=clock.utcnow())
 
 
@@ -64,7 +65,14 @@ def _idempotent(route: str, produce: Callable[[], tuple[dict[str, Any], int]]) -
         return response
 
     def run() -> tuple[int, str]:
-        body, status = produce()
+        try:
+            body, status = produce()
+        except ServiceError as exc:
+            if exc.status >= 500:
+                raise  # nothing was decided: the key is released for a retry
+            # A refusal is the answer this key keeps, written once by the one error path.
+            refused = error_answer(exc)
+            return refused.status_code, refused.get_data(as_text=True)
         return status, current_app.json.dumps(body)
 
     status, text, replayed = idempotency.run_once(
@@ -225,7 +233,7 @@ def list_webhook_endpoints() -> Response:
 def delete_webhook_endpoint(endpoint_id: str) -> Response:
     require_merchant()
     if not current_gateway().merchant.delete_endpoint(endpoint_id, clock.utcnow()):
-        raise ApiError(404, "Webhook endpoint not found", [{"field": "id", "message": "unknown"}])
+        raise NotFound("Webhook endpoint not found", field="id", detail="unknown")
     return jsonify({"id": endpoint_id, "deleted": True})
 
 
@@ -253,7 +261,7 @@ def retry_webhook_delivery(delivery_id: str) -> Response:
 
 def _require_master() -> None:
     if require_merchant().key_id != keys.MASTER_KEY_ID:
-        raise ApiError(403, "Only ADMIN_SECRET may manage API keys")
+        raise Forbidden("Only ADMIN_SECRET may manage API keys")
 
 
 def key_view(record: ApiKey) -> dict[str, Any]:
@@ -294,9 +302,7 @@ def list_api_keys() -> Response:
 def revoke_api_key(key_id: str) -> Response:
     _require_master()
     if not current_gateway().merchant.revoke_key(key_id, clock.utcnow()):
-        raise ApiError(
-            404, "No active API key with this id", [{"field": "id", "message": "unknown"}]
-        )
+        raise NotFound("No active API key with this id", field="id", detail="unknown")
     return jsonify({"id": key_id, "revoked": True})
 
 
@@ -317,7 +323,7 @@ def create_payment_link() -> tuple[Response, int]:
             now=clock.utcnow(),
         )
     except DuplicateSlug:
-        raise ApiError(409, "This slug is taken", [{"field": "slug", "message": "taken"}]) from None
+        raise Conflict("This slug is taken", field="slug", detail="taken") from None
     return jsonify(
         {
             "slug": link.slug,

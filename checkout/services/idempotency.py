@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from checkout.jsonio import dumps
 from checkout.services.errors import Conflict, ServiceError
 from checkout.storage.merchant import MerchantStore
 
@@ -35,7 +34,11 @@ def run_once(
     wait_seconds: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[int, str, bool]:
-    """Run `produce` once per (scope, key); returns (status, body, replayed)."""
+    """Run `produce` once per (scope, key); returns (status, body, replayed).
+
+    `produce` gives the answer to keep, refusals included (the caller writes them
+    the way it writes any error); if it raises, nothing was decided and the key is free.
+    """
     if not KEY_PATTERN.fullmatch(key):
         raise InvalidIdempotencyKey(
             "Idempotency-Key must be 1-255 visible ASCII characters", field="Idempotency-Key"
@@ -45,22 +48,11 @@ def run_once(
         return _replay(merchant, scope, key, request_hash, wait_seconds, sleep)
     try:
         status, answer = produce()
-    except ServiceError as exc:
-        if exc.status >= 500:
-            merchant.release_idempotency(scope, key)
-        else:
-            merchant.finish_idempotency(scope, key, exc.status, _error_body(exc))
-        raise
     except Exception:
         merchant.release_idempotency(scope, key)
         raise
     merchant.finish_idempotency(scope, key, status, answer)
     return status, answer, False
-
-
-def _error_body(exc: ServiceError) -> str:
-    details = [{"field": exc.field, "message": exc.message}] if exc.field else []
-    return dumps({"error": exc.message, "details": details, **exc.extra})
 
 
 def _replay(
