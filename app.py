@@ -74,4 +74,6 @@ def serve(settings: Settings) -> None:
 if __name__ == "__main__":
     serve(_settings_or_exit())
 else:
-    app = create_app(_settings_or_exit())
+    # Imported by the `flask` command (`flask --app app ...`): log lines print only on -v.
+    from_cli = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+    app = create_app(_settings_or_exit(), hold_console_logs=from_cli)

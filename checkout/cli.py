@@ -2,7 +2,8 @@
 
 With MongoDB the commands work on the store directly. With the in-memory
 store the data lives inside the running server, so the commands ask that
-server over HTTP (http://HOST:PORT, or PUBLIC_URL) instead.
+server over HTTP (http://HOST:PORT, or PUBLIC_URL) instead. Output is the
+command's own; log lines reach the terminal only with -v (checkout.terminal).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from checkout.gateway import current_gateway
 from checkout.services import keys, links, outbox, sandbox, ticks
 from checkout.services.errors import ServiceError
 from checkout.storage.links import DuplicateSlug
-from checkout.terminal import failure, say
+from checkout.terminal import failure, present_commands, say
 
 
 class Backend(Protocol):
@@ -323,3 +324,5 @@ def register_commands(app: Flask) -> None:
         """Registered endpoints and the events each receives."""
         for endpoint in backend().list_webhooks():
             say(f"{endpoint['id']}  {endpoint['url']}  {', '.join(endpoint['events'])}")
+
+    present_commands(app, ("poll", "sandbox", "links", "keys", "webhooks"))

@@ -240,6 +240,8 @@ class Settings:
     link_max_open: int = _read("LINK_MAX_OPEN", _integer(1, 10_000), "20")
     # Not read from the environment: lets tests and `flask poll` run without the thread.
     start_ticker: bool = True
+    # Not read from the environment: the `flask` CLI prints log lines only when asked (-v).
+    hold_console_logs: bool = False
 
     @property
     def production(self) -> bool:

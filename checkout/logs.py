@@ -16,6 +16,7 @@ import logging
 import logging.handlers
 import os
 import re
+from collections import deque
 from datetime import UTC, datetime
 
 from checkout.config import Settings
@@ -81,6 +82,45 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class HeldConsole(logging.StreamHandler):
+    """The `flask` CLI's console: log lines wait there until a command is given -v.
+
+    The app logs while it loads (the in-memory store, the rate limiter's reset), before
+    click has read the command's options; without -v those lines and later ones stay
+    in the log files only. Errors always print.
+    """
+
+    HELD_LINES = 200
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: deque[logging.LogRecord] = deque(maxlen=self.HELD_LINES)
+        self.shown = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.shown or record.levelno >= logging.ERROR:
+            super().emit(record)
+        else:
+            self.held.append(record)
+
+    def show(self) -> None:
+        """Print what was held, and every line from now on."""
+        self.acquire()
+        try:
+            self.shown = True
+            while self.held:
+                super().emit(self.held.popleft())
+        finally:
+            self.release()
+
+
+def show_held_console_logs() -> None:
+    """-v on a CLI command: its console prints the log lines after all."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, HeldConsole):
+            handler.show()
+
+
 def configure_logging(settings: Settings) -> None:
     """Idempotent: a second app in the same process replaces the handlers, never stacks them."""
     root = logging.getLogger()
@@ -93,7 +133,8 @@ def configure_logging(settings: Settings) -> None:
         formatter = JsonFormatter()
     else:
         formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    console = HeldConsole() if settings.hold_console_logs else logging.StreamHandler()
+    handlers: list[logging.Handler] = [console]
     os.makedirs(settings.log_dir, exist_ok=True)
     combined = logging.handlers.RotatingFileHandler(
         os.path.join(settings.log_dir, "combined.log"), maxBytes=10_000_000, backupCount=5

@@ -1,10 +1,17 @@
-"""What the CLI puts on a terminal: its own lines, with every control character escaped."""
+"""What the CLI puts on a terminal: its own lines, with every control character escaped;
+log lines only when a command is given -v; a help that lists this gateway's commands.
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from checkout.logs import show_held_console_logs
 
 # Characters a terminal acts on instead of showing (ESC starts a control sequence, CR
 # and LF forge lines), plus the bidi overrides that make text read as something else.
@@ -39,3 +46,52 @@ def say(line: object) -> None:
 
 def failure(message: object) -> click.ClickException:
     return click.ClickException(printable(message))
+
+
+EPILOG = """UPI Checkout's commands: poll watches the wallet from this process; sandbox pays
+into the sandbox wallet; links, keys and webhooks create payment links, API keys and
+webhook endpoints. Each has --help.
+
+With MongoDB they work on the store; with the in-memory store (the default) they ask the
+running gateway (`make run`). Log lines go to LOG_DIR; add -v to a command to see them.
+
+Flask's run, shell and routes still work, unlisted: `make run` or gunicorn serves the
+gateway (README)."""
+
+
+def _show_logs(context: click.Context, parameter: click.Parameter, verbose: bool) -> None:
+    if verbose:
+        show_held_console_logs()
+
+
+VERBOSE = click.Option(
+    ["-v", "--verbose"],
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_logs,
+    help="Print log lines to stderr too, those from loading the app included.",
+)
+
+
+def _add_verbose_flag(commands: Iterable[click.Command]) -> None:
+    for command in commands:
+        command.params.append(VERBOSE)
+        if isinstance(command, click.Group):
+            _add_verbose_flag(command.commands.values())
+
+
+def present_commands(app: Flask, own: tuple[str, ...]) -> None:
+    """-v on each of the gateway's commands; under the `flask` command, a help about them.
+
+    Flask writes its group's opening paragraph before it loads the app, so this help
+    comes after the command list; Flask's and the extensions' commands are left unlisted.
+    """
+    _add_verbose_flag(app.cli.commands[name] for name in own)
+    context = click.get_current_context(silent=True)
+    top = context.find_root().command if context else None
+    if not isinstance(top, FlaskGroup):
+        return
+    top.epilog = EPILOG
+    for name, command in [*top.commands.items(), *app.cli.commands.items()]:
+        command.hidden = name not in own

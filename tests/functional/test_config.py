@@ -41,7 +41,10 @@ def test_every_variable_is_declared_on_the_field_it_sets() -> None:
         item.name: item.metadata[VARIABLE] for item in fields(Settings) if VARIABLE in item.metadata
     }
     assert tuple(variable.name for variable in declared.values()) == ENV_VARIABLES
-    assert {item.name for item in fields(Settings)} - set(declared) == {"start_ticker"}
+    assert {item.name for item in fields(Settings)} - set(declared) == {
+        "start_ticker",
+        "hold_console_logs",
+    }
     chosen = {variable.name for variable in declared.values() if variable.choose}
     assert chosen == {"PAYMENT_PROVIDER", "UPI_ID", "WEB_CONCURRENCY"}
     assert all(declared[a].default == "" for a in ("payment_provider", "upi_id", "web_concurrency"))
