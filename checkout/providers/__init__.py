@@ -5,13 +5,13 @@ from __future__ import annotations
 from checkout.config import Settings
 from checkout.providers.base import WalletProvider
 from checkout.providers.mobikwik import MobikwikProvider
-from checkout.providers.sandbox import SandboxProvider
-from checkout.storage.store import Store
+from checkout.providers.sandbox import SandboxProvider, SandboxWallet
 
 
-def build_provider(settings: Settings, store: Store) -> WalletProvider:
+def build_provider(settings: Settings, sandbox_wallet: SandboxWallet) -> WalletProvider:
+    """The configured wallet; the sandbox reads its balance from ``sandbox_wallet``."""
     if settings.sandbox:
-        return SandboxProvider(store)
+        return SandboxProvider(sandbox_wallet)
     return MobikwikProvider(
         auth_token=settings.mobikwik_auth,
         balance_url=settings.mobikwik_api_url,

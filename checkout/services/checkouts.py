@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 REPEAT_PAYMENT_GUARD = timedelta(minutes=10)
 
+# What the pages and the API hold of a checkout: they name it through the services.
+Checkout = PaymentSession
+
 
 @dataclass(frozen=True)
 class CheckoutRequest:

@@ -21,12 +21,13 @@ from checkout.domain.money import display_rupees
 from checkout.domain.vocabulary import SLUG
 from checkout.providers.base import WalletProvider
 from checkout.services.checkouts import CheckoutRequest, create_checkout, new_order_id
-from checkout.services.errors import ServiceError, Unavailable
+from checkout.services.errors import NotFound, ServiceError, Unavailable
 from checkout.storage.links import (
     PaymentLink,
     add_link,
     claim_link_slot,
     ensure_link,
+    link_by_slug,
     link_slot_frees_at,
     release_link_slot,
 )
@@ -82,6 +83,14 @@ def create_link(
             createdAt=now,
         )
     )
+
+
+def find_link(slug: str) -> PaymentLink:
+    """The link behind ``/l/<slug>``; 404 when there is none."""
+    link = link_by_slug(slug)
+    if link is None:
+        raise NotFound("This payment link does not exist", field="slug")
+    return link
 
 
 def expiry_minutes(link: PaymentLink, settings: Settings) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, make_response, redirect, render_template, request
+from flask import Blueprint, Response, g, make_response, redirect, render_template, request
 from flask import url_for as flask_url_for
 
 from checkout import clock
@@ -23,10 +23,9 @@ from checkout.gateway import client_ip, current_gateway
 from checkout.qr import qr_png_data_uri
 from checkout.services import checkouts, early_tick, keys, links, sandbox, ticks
 from checkout.services import signed_checkout as signed_checkout_service
-from checkout.services.errors import ServiceError, Unavailable
+from checkout.services.checkouts import Checkout
+from checkout.services.errors import FORM_EXPIRED, NotFound, ServiceError, Unavailable
 from checkout.services.presenters import iso
-from checkout.storage.links import link_by_slug
-from checkout.storage.models import PaymentSession
 from checkout.urls import header_url, origin_of, with_query
 from checkout.web.forms import ActionForm, LinkCheckoutForm
 from checkout.webhooks import REDIRECT_FIELDS, sign_fields
@@ -47,7 +46,7 @@ def is_embed() -> bool:
     return request.args.get("embed") == "1"
 
 
-def merchant_return_url(session: PaymentSession) -> str | None:
+def merchant_return_url(session: Checkout) -> str | None:
     """Where the customer goes back to: returnUrl on success, cancelUrl (or returnUrl) else.
 
     Signed (t, signature) with the creating key's signing key, so the merchant can
@@ -68,7 +67,7 @@ def merchant_return_url(session: PaymentSession) -> str | None:
     return header_url(with_query(target, **params))
 
 
-def page_url(endpoint: str, session: PaymentSession, **extra: Any) -> str:
+def page_url(endpoint: str, session: Checkout, **extra: Any) -> str:
     if is_embed():
         extra["embed"] = "1"
     return flask_url_for(endpoint, token=session.token, **extra)
@@ -86,7 +85,7 @@ def _press_mark(moment: datetime) -> str:
     return str(int(moment.timestamp() * 1000))
 
 
-def _checking(session: PaymentSession, since: datetime | None) -> bool:
+def _checking(session: Checkout, since: datetime | None) -> bool:
     if since is None or session.status != Status.PENDING.value:
         return False
     gateway = current_gateway()
@@ -96,7 +95,7 @@ def _checking(session: PaymentSession, since: datetime | None) -> bool:
 
 
 def _context(
-    session: PaymentSession, *, checking: datetime | None = None, not_seen: bool = False
+    session: Checkout, *, checking: datetime | None = None, not_seen: bool = False
 ) -> dict[str, Any]:
     """`checking`: an early tick asked for then may still run (the busy state);
     `not_seen`: it has run and found nothing for this checkout."""
@@ -131,18 +130,18 @@ def _context(
     }
 
 
-def _session(token: str) -> PaymentSession:
+def _session(token: str) -> Checkout:
     return checkouts.find_checkout_by_token(current_gateway().store, token, now=clock.utcnow())
 
 
-def _leave_for_merchant(session: PaymentSession, return_url: str | None) -> str | None:
+def _leave_for_merchant(session: Checkout, return_url: str | None) -> str | None:
     """Paid or cancelled: a full page goes back to the merchant (an iframe posts instead)."""
     done = session.status in (Status.COMPLETED.value, Status.CANCELLED.value)
     return return_url if done and not is_embed() else None
 
 
 def _fragment(
-    session: PaymentSession, *, checking: datetime | None = None, not_seen: bool = False
+    session: Checkout, *, checking: datetime | None = None, not_seen: bool = False
 ) -> Response:
     """The status fragment for htmx; tells the browser to leave for the merchant when done."""
     context = _context(session, checking=checking, not_seen=not_seen)
@@ -155,7 +154,7 @@ def _fragment(
     return response
 
 
-def _after_action(session: PaymentSession, *, checking: datetime | None = None) -> Response:
+def _after_action(session: Checkout, *, checking: datetime | None = None) -> Response:
     if is_htmx():
         return _fragment(session, checking=checking)
     leave = _leave_for_merchant(session, merchant_return_url(session))
@@ -166,7 +165,7 @@ def _after_action(session: PaymentSession, *, checking: datetime | None = None) 
 def _checked_action_form(token: str) -> None:
     form = ActionForm(meta={"csrf_context": token})
     if not form.validate_on_submit():
-        abort(400)
+        raise ServiceError(FORM_EXPIRED)
 
 
 def _token_key() -> str:
@@ -251,7 +250,7 @@ def simulate(token: str) -> Response:
     """Sandbox only: pay the exact amount into the pretend wallet, as a UPI app would."""
     gateway = current_gateway()
     if not gateway.settings.sandbox:
-        abort(404)
+        raise NotFound("Not found")
     _checked_action_form(token)
     session = _session(token)
     if session.status == Status.PENDING.value:
@@ -293,9 +292,7 @@ def _link_form(link: Any) -> LinkCheckoutForm:
 
 @bp.get("/l/<slug>")
 def link_page(slug: str) -> str:
-    link = link_by_slug(slug)
-    if link is None:
-        abort(404)
+    link = links.find_link(slug)
     return render_template("pay/link.html", **_link_context(link, _link_form(link)))
 
 
@@ -307,13 +304,11 @@ def _opened_a_checkout(_response: Response) -> bool:
 # Only posts that open a checkout count: a customer fixing a typo is not held back.
 @limiter.limit(LINK_OPENS_PER_IP, deduct_when=_opened_a_checkout)
 def link_checkout(slug: str) -> Response | tuple[str, int]:
-    link = link_by_slug(slug)
-    if link is None:
-        abort(404)
+    link = links.find_link(slug)
     form = _link_form(link)
     if not form.validate_on_submit():
         if form.csrf_token.errors:
-            abort(400)
+            raise ServiceError(FORM_EXPIRED)
         return _link_form_again(link, form)
     gateway = current_gateway()
     try:
