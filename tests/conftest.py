@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,24 +13,21 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from pytest_httpserver import HTTPServer
 
 from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
+from tests.support.nx import nx_server
+from tests.support.servers import free_port, wait_for_http
+from tests.support.wallet import StubWallet
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_SECRET = "test-admin-secret-0123456789abcdef"
 SHOP_ORIGIN = "http://shop.test"
 AUTH = {"Authorization": f"Bearer {ADMIN_SECRET}"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 Result = TypeVar("Result")
@@ -78,54 +71,12 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
-def wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
-
-
-def start_nx_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The nx-27017 MongoDB wire-protocol server on a free loopback port, in memory."""
-    port = free_port()
-    executable = shutil.which("nx-27017", path=os.path.dirname(sys.executable)) or "nx-27017"
-    process = subprocess.Popen(
-        [
-            executable,
-            *("--db", "memory", "--host", "127.0.0.1", "-p", str(port)),
-            *("--log-file", str(workdir / "nx.log"), "--pid-file", str(workdir / "nx.pid")),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_port(port)
-    return process, f"mongodb://127.0.0.1:{port}/"
-
-
 def child_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     """A clean environment for a server the test starts: no settings leak in from outside."""
     keep = {"PATH", "HOME", "LANG", "SYSTEMROOT"}
     environment = {name: value for name, value in os.environ.items() if name in keep}
     environment.update(LOG_DIR=str(tmp_path / "logs"), PYTHONUNBUFFERED="1", **extra)
     return environment
-
-
-def wait_for_http(url: str, process: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    """Until `url` answers at all; fails at once (with the output) if the process died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            raise AssertionError(f"{process.args} exited with {process.returncode}:\n{output}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing answered {url}")
 
 
 StartServer = Callable[..., str]
@@ -177,12 +128,8 @@ def nx_mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if given:
         yield given
         return
-    process, uri = start_nx_server(tmp_path_factory.mktemp("nx27017"))
-    try:
+    with nx_server(tmp_path_factory.mktemp("nx27017")) as uri:
         yield uri
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture(params=["mongomock", "nx-27017"])
@@ -223,3 +170,11 @@ def gateway(app: Flask) -> Gateway:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def wallet(httpserver: HTTPServer) -> Iterator[StubWallet]:
+    """The MobiKwik API on pytest-httpserver's loopback server, empty and answering."""
+    stub = StubWallet(httpserver)
+    yield stub
+    stub.fault = None  # release a stalled answer before the next test uses the server

@@ -17,14 +17,14 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
 from checkout.webhooks import REDIRECT_FIELDS, sign, sign_fields, signing_key
-from tests.conftest import ADMIN_SECRET, ROOT, StartServer, free_port
+from tests.conftest import ADMIN_SECRET, ROOT, StartServer
+from tests.support.servers import free_port, until
 
 EXAMPLES = ROOT / "examples"
 NODE = shutil.which("node")
@@ -40,16 +40,6 @@ PLAIN_JS = [
     "nextjs/pages/api/upi-return.js",
     "node-express-merchant/server.js",
 ]
-
-
-def _until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 # The Express merchant needs `npm install` (a network fetch), so the suite runs the Flask
@@ -103,7 +93,7 @@ def test_flask_merchant_end_to_end(start_server: StartServer) -> None:
         state = requests.get(f"{shop}/orders/{order_id}", timeout=5).json()
         return bool(state["status"] == "paid")
 
-    _until(order_paid)
+    until(order_paid, interval=0.2, failure="the shop never marked the order paid")
     deliveries = requests.get(
         f"{gateway}/api/v1/webhook-deliveries", headers=bearer, timeout=10
     ).json()["data"]

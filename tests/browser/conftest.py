@@ -33,27 +33,11 @@ from werkzeug.serving import make_server
 from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
+from tests.browser.chromium import PHONE, launch_chromium
 from tests.conftest import ADMIN_SECRET, AUTH
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
-# A phone: 360 x 640 CSS px, touch (so "Pay with UPI app" shows), 1 device px per CSS px.
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 360, "height": 640},
-    "has_touch": True,
-    "is_mobile": True,
-    "device_scale_factor": 1,
-}
 # A second allowed origin nobody serves: an embedded page must not post to it.
 OTHER_ALLOWED_ORIGIN = "http://shop.test"
 WAIT_MS = 15_000
@@ -303,9 +287,7 @@ def live(
 def browser() -> Iterator[Browser]:
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
     finally:

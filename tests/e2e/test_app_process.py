@@ -1,6 +1,6 @@
 """The gateway as a new user runs it: `python app.py` and gunicorn, over real HTTP.
 
-The wallet is a real local HTTP server answering the MobiKwik balance API.
+The wallet is the shared stub: a real local HTTP server answering the MobiKwik API.
 """
 
 from __future__ import annotations
@@ -8,50 +8,30 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from checkout.logs import REDACTED
 from tests.conftest import ADMIN_SECRET, ROOT, StartServer, child_environment
 from tests.functional.conftest import seed_body
+from tests.support.servers import until
+from tests.support.wallet import StubWallet
 
 BIN = Path(sys.executable).parent
 GUNICORN = [str(BIN / "gunicorn"), "-c", "checkout/gunicorn_conf.py", "-k", "gthread"]
 
 
-class StubWallet:
-    """A MobiKwik-shaped balance API whose balance the test moves."""
+def _reaches(base: str, order_id: str, wanted: str) -> None:
+    """Until the seed status endpoint says `wanted` (the ticker runs every second)."""
 
-    def __init__(self) -> None:
-        self.balance = "5000.50"
-        self.calls = 0
-        self.lock = threading.Lock()
+    def there() -> bool:
+        answer = requests.get(f"{base}/api/payment-status/{order_id}", timeout=5)
+        return bool(answer.json()["status"] == wanted)
 
-    def handle(self, request: Request) -> Response:
-        with self.lock:
-            self.calls += 1
-            balance = self.balance
-        if request.headers.get("authorization") != "stub-token":
-            return Response('{"success": false}', status=401, content_type="application/json")
-        body = f'{{"success": true, "data": {{"balance": {balance}}}}}'
-        return Response(body, content_type="application/json")
-
-
-def _poll_status(base: str, order_id: str, wanted: str) -> str:
-    deadline = time.monotonic() + 20
-    status = ""
-    while time.monotonic() < deadline:
-        status = requests.get(f"{base}/api/payment-status/{order_id}", timeout=5).json()["status"]
-        if status == wanted:
-            return status
-        time.sleep(0.5)
-    return status
+    until(there, timeout=20, interval=0.5, failure=f"{order_id} never became {wanted}")
 
 
 def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
@@ -69,15 +49,15 @@ def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
 
 
 def test_seed_walk_through_against_python_app_py_with_a_mobikwik_stub(
-    start_server: StartServer, httpserver: HTTPServer
+    start_server: StartServer, wallet: StubWallet
 ) -> None:
-    wallet = StubWallet()
-    httpserver.expect_request("/p/wallet/balance").respond_with_handler(wallet.handle)
+    wallet.token = "stub-token"  # a request without it would never see the balance rise
+    wallet.balance_paise = 500050
     base = start_server(
         [sys.executable, "app.py"],
         PAYMENT_PROVIDER="mobikwik",
-        MOBIKWIK_AUTH="stub-token",
-        MOBIKWIK_API_URL=httpserver.url_for("/p/wallet/balance"),
+        MOBIKWIK_AUTH=wallet.token,
+        MOBIKWIK_API_URL=wallet.balance_url,
         POLL_INTERVAL_SECONDS="1",
         ADMIN_SECRET=ADMIN_SECRET,
     )
@@ -86,7 +66,7 @@ def test_seed_walk_through_against_python_app_py_with_a_mobikwik_stub(
     assert len(requests.get(f"{base}/api/nonce", timeout=5).json()["nonce"]) == 64
     qr = requests.get(f"{base}/api/upi-qr", params={"amount": 100, "note": "Test"}, timeout=5)
     assert qr.json()["upiString"].endswith("&am=100.00&cu=INR&tn=Test")
-    assert wallet.calls == 0  # nothing is payable yet: no wallet calls
+    assert wallet.calls() == 0  # nothing is payable yet: no wallet calls
 
     nonce = requests.get(f"{base}/api/nonce", timeout=5).json()["nonce"]
     created = requests.post(
@@ -94,17 +74,17 @@ def test_seed_walk_through_against_python_app_py_with_a_mobikwik_stub(
     )
     assert created.status_code == 200
     assert created.json()["success"] is True and created.json()["amount"] == 1018
-    assert _poll_status(base, "ORD-E2E-1", "pending") == "pending"
+    _reaches(base, "ORD-E2E-1", "pending")
 
-    with wallet.lock:
-        wallet.balance = "6018.50"  # the customer pays ₹1018
-    assert _poll_status(base, "ORD-E2E-1", "completed") == "completed"
+    wallet.credit(101800)  # the customer pays ₹1018
+    _reaches(base, "ORD-E2E-1", "completed")
     order = requests.get(
         f"{base}/api/order/ORD-E2E-1",
         headers={"Authorization": f"Bearer {ADMIN_SECRET}"},
         timeout=5,
     ).json()
     assert order["order"]["status"] == "confirmed" and order["order"]["totalAmount"] == 1018
+    assert wallet.unauthorized == 0
 
 
 def test_embedded_default_serves_the_demo_link(start_server: StartServer) -> None:
@@ -118,34 +98,19 @@ def test_embedded_default_serves_the_demo_link(start_server: StartServer) -> Non
 
 def test_gunicorn_serves_wsgi_app(start_server: StartServer) -> None:
     base = start_server(
-        [
-            str(BIN / "gunicorn"),
-            "-c",
-            "checkout/gunicorn_conf.py",
-            "-k",
-            "gthread",
-            "--threads",
-            "4",
-            "-w",
-            "1",
-            "-b",
-            "127.0.0.1:{port}",
-            "wsgi:app",
-        ]
+        [*GUNICORN, "--threads", "4", "-w", "1", "-b", "127.0.0.1:{port}", "wsgi:app"]
     )
     assert requests.get(f"{base}/health", timeout=5).json()["status"] == "ok"
 
 
 def _read_when(path: Path, wanted: str, timeout: float = 10.0) -> str:
     """The log file's text once it holds `wanted` (gunicorn writes it after answering)."""
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        if wanted in text:
-            return text
-        time.sleep(0.1)
-    raise AssertionError(f"{path.name} never showed {wanted!r}:\n{text}")
+
+    def text() -> str:
+        found = path.read_text(encoding="utf-8") if path.exists() else ""
+        return found if wanted in found else ""
+
+    return until(text, timeout, failure=f"{path.name} never showed {wanted!r}")
 
 
 def test_gunicorn_own_logs_never_show_a_pay_page_token(
@@ -191,10 +156,11 @@ def test_gunicorn_runs_two_workers_on_mongodb_by_default(
         MONGODB_URI=nx_mongodb_uri,
         MONGODB_DB_NAME="e2e_workers",
     )
-    deadline = time.monotonic() + 20
-    while errors.read_text(encoding="utf-8").count("Booting worker") < 2:
-        assert time.monotonic() < deadline, errors.read_text(encoding="utf-8")
-        time.sleep(0.1)
+    until(
+        lambda: errors.read_text(encoding="utf-8").count("Booting worker") >= 2,
+        timeout=20,
+        failure="a second worker never booted",
+    )
     time.sleep(1)  # gunicorn forks them all at once: a third would be here by now
     assert errors.read_text(encoding="utf-8").count("Booting worker") == 2
 

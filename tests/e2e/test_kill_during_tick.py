@@ -19,12 +19,10 @@ from typing import Any
 import requests
 from pymongo import MongoClient
 from pymongo.collection import Collection
-from pytest_httpserver import HTTPServer
 
-from tests.conftest import ADMIN_SECRET, ROOT, child_environment, free_port, wait_for_http
-from tests.integration.conftest import BALANCE_PATH, TOKEN, StubWallet
-
-AUTH = {"Authorization": f"Bearer {ADMIN_SECRET}"}
+from tests.conftest import ADMIN_SECRET, AUTH, ROOT, child_environment
+from tests.support.servers import free_port, until, wait_for_http
+from tests.support.wallet import StubWallet
 
 
 def _start(tmp_path: Path, port: int, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -39,15 +37,6 @@ def _start(tmp_path: Path, port: int, env: dict[str, str]) -> subprocess.Popen[s
     )
     wait_for_http(f"http://127.0.0.1:{port}/health", process)
     return process
-
-
-def _until(condition: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition never held")
 
 
 def _open(base: str, order_id: str) -> requests.Response:
@@ -70,17 +59,16 @@ def _held_for(state: Collection[Any], *, seconds: float) -> bool:
 
 
 def test_a_lease_left_by_a_killed_process_blocks_nothing(
-    tmp_path: Path, httpserver: HTTPServer, nx_mongodb_uri: str
+    tmp_path: Path, wallet: StubWallet, nx_mongodb_uri: str
 ) -> None:
-    wallet = StubWallet(httpserver)
     wallet.slow_seconds = 60  # a stalled answer: the tick stays inside its lease
     db_name = f"kill_{uuid.uuid4().hex[:10]}"
     env = {
         "MONGODB_URI": nx_mongodb_uri,
         "MONGODB_DB_NAME": db_name,
         "PAYMENT_PROVIDER": "mobikwik",
-        "MOBIKWIK_AUTH": TOKEN,
-        "MOBIKWIK_API_URL": httpserver.url_for(BALANCE_PATH),
+        "MOBIKWIK_AUTH": "kill-test-wallet-token",
+        "MOBIKWIK_API_URL": wallet.balance_url,
         "ADMIN_SECRET": ADMIN_SECRET,
         "POLL_INTERVAL_SECONDS": "1",
         "LATE_PAYMENT_GRACE_MINUTES": "0",
@@ -94,7 +82,10 @@ def test_a_lease_left_by_a_killed_process_blocks_nothing(
         opened = _open(base, "BEFORE-KILL")
         assert opened.status_code == 201, opened.text
         wallet.fault = "slow"
-        _until(lambda: _held_for(state, seconds=1.0))  # a tick is stalled inside its lease
+        # A tick is stalled inside its lease.
+        until(
+            lambda: _held_for(state, seconds=1.0), interval=0.05, failure="no tick held the lease"
+        )
         lease = state.find_one({"_id": "wallet"})
         assert lease is not None and lease.get("leaseOwner")
     finally:

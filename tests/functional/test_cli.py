@@ -29,7 +29,8 @@ from checkout.storage.merchant import ApiKey, WebhookEndpoint
 from checkout.storage.models import PaymentSession
 from checkout.storage.store import ALIAS
 from checkout.webhooks import signing_key
-from tests.conftest import AUTH, free_port
+from tests.conftest import AUTH
+from tests.support.servers import free_port
 
 V1 = "/api/v1/checkout-sessions"
 KEY_LINES = re.compile(

@@ -27,7 +27,7 @@ from checkout.services import early_tick
 from checkout.storage.models import Order, PaymentSession
 from tests.conftest import AUTH, Clock
 from tests.functional.conftest import create_ok
-from tests.integration.conftest import BALANCE_PATH, StubWallet
+from tests.support.wallet import BALANCE_PATH, StubWallet
 
 INTERVAL = 60  # long: a caller that waits for the next scheduled tick would wait a minute
 # Shorter than the provider's 5 s timeout, so a held wallet is still holding when we look.

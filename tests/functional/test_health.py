@@ -15,8 +15,9 @@ from pytest_httpserver import HTTPServer
 from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
-from tests.conftest import Clock, start_nx_server
+from tests.conftest import Clock
 from tests.functional.conftest import assert_error, create_ok
+from tests.support.nx import start_nx_server
 
 BALANCE_OK = {"success": True, "data": {"balance": "100.00"}}
 

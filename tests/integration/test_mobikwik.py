@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from werkzeug import Request, Response
 from checkout.providers import base
 from checkout.providers.base import ObservedCredit, ProviderError, WalletProvider
 from checkout.providers.mobikwik import MobikwikProvider
+from tests.support.servers import free_port
 
 TOKEN = "tok-SECRET-5f2c9a"
 BALANCE = "/p/wallet/balance"
@@ -183,12 +183,6 @@ def test_balance_timeout(httpserver: HTTPServer) -> None:
     started = time.monotonic()
     expect_failure(provider.balance, base.TIMEOUT)
     assert time.monotonic() - started < 0.9
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_balance_connection_refused() -> None:

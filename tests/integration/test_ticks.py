@@ -38,7 +38,7 @@ from checkout.storage.models import (
 )
 from checkout.storage.store import Store
 from tests.conftest import Clock, race
-from tests.integration.conftest import BALANCE_PATH, HISTORY_PATH, StubWallet
+from tests.support.wallet import BALANCE_PATH, HISTORY_PATH, StubWallet
 
 INTERVAL = 3  # POLL_INTERVAL_SECONDS in tick_settings
 
