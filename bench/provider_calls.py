@@ -26,21 +26,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from _support import (
-    HOST,
-    SOURCE_IPS,
-    Client,
-    Table,
-    WalletStub,
-    code_version,
-    create_checkouts,
-    gateway_process,
-    load_average,
-    machine_summary,
-    nx_process,
-    percentile,
-    workdir,
-)
+from support.checkouts import create_checkouts
+from support.client import Client
+from support.gateway import gateway_process
+from support.net import HOST, SOURCE_IPS
+from support.processes import workdir
+from support.report import Table, code_version, load_average, machine_summary, percentile
+from support.wallet import stub_wallet
+
+from tests.support.nx import nx_server
 
 MAX_POLLER_THREADS = 64
 JOIN_GRACE = 15.0  # in-flight requests at the end of the window finish within the socket timeout
@@ -154,13 +148,12 @@ def poll_window(port: int, order_ids: list[str], duration: float) -> tuple[PollR
 def run_one(n: int, duration: float, poll_interval: int, store: str) -> PollResult:
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(workdir(f"bench-provider-{n}-"))
-        wallet = stack.enter_context(WalletStub())
+        wallet = stack.enter_context(stub_wallet())
         uri = "mongomock://localhost"
         if store == "nx":
-            nx = stack.enter_context(nx_process(tmp))
-            uri = f"mongodb://{HOST}:{nx.port}"
+            uri = stack.enter_context(nx_server(tmp))
         gateway = stack.enter_context(
-            gateway_process(tmp, wallet.url, poll_interval=poll_interval, mongodb_uri=uri)
+            gateway_process(tmp, wallet.balance_url, poll_interval=poll_interval, mongodb_uri=uri)
         )
         t_create = time.monotonic()
         order_ids = create_checkouts(gateway.port, n)
@@ -174,7 +167,7 @@ def run_one(n: int, duration: float, poll_interval: int, store: str) -> PollResu
         end = start + result.duration
         calls = wallet.calls_between(start, end)
         result.wallet_calls = len(calls)
-        result.wallet_calls_total = wallet.total
+        result.wallet_calls_total = wallet.calls()
         result.wallet_calls_opening = len(wallet.calls_between(t_create, t_created))
         result.opening_seconds = t_created - t_create
         result.wallet_times = [t - t_create for t in wallet.calls_between(t_create, end + 60)]

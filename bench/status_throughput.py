@@ -31,23 +31,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from _support import (
-    HOST,
-    SOURCE_IPS,
-    Client,
-    ServerProcess,
-    Table,
-    WalletStub,
-    bare_process,
-    code_version,
-    create_checkouts,
-    gateway_process,
-    load_average,
-    machine_summary,
-    percentile,
-    process_tree_cpu_seconds,
-    workdir,
-)
+from support.checkouts import create_checkouts
+from support.client import Client
+from support.gateway import bare_process, gateway_process
+from support.net import HOST, SOURCE_IPS
+from support.processes import ServerProcess, process_tree_cpu_seconds, workdir
+from support.report import Table, code_version, load_average, machine_summary, percentile
+from support.wallet import stub_wallet
 
 CHECKOUTS = 50
 REQUESTS_PER_SOURCE_IP = 500  # < 600/min, the gateway's per-IP limit on status polls
@@ -156,7 +146,7 @@ def measure(
             with bare_process(tmp) as server:
                 ids = [f"ORD-BARE{i:012X}" for i in range(checkouts)]
                 return run_load(server, ids, concurrency, warmup, duration)
-        with WalletStub() as wallet, gateway_process(tmp, wallet.url) as server:
+        with stub_wallet() as wallet, gateway_process(tmp, wallet.balance_url) as server:
             ids = create_checkouts(server.port, checkouts)
             return run_load(server, ids, concurrency, warmup, duration)
 

@@ -31,20 +31,14 @@ import threading
 import time
 from datetime import datetime
 
-from _support import (
-    ADMIN_SECRET,
-    HOST,
-    PHONE,
-    Client,
-    Table,
-    code_version,
-    create_checkout,
-    launch_chromium,
-    load_average,
-    machine_summary,
-    sandbox_gateway_process,
-    workdir,
-)
+from support.checkouts import create_checkout
+from support.client import Client
+from support.gateway import ADMIN_SECRET, sandbox_gateway_process
+from support.net import HOST
+from support.processes import workdir
+from support.report import Table, code_version, load_average, machine_summary
+
+from tests.browser.chromium import PHONE, launch_chromium
 
 TARGET_SECONDS = 5.0  # issue 3: at most 5 s, as the seed's 5 s client poll
 SEED_POLL_SECONDS = 5.0  # the seed's page polled payment-status (and so the wallet) every 5 s

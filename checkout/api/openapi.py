@@ -1,6 +1,7 @@
 """`GET /api/v1/openapi.json` (OpenAPI 3.1) and `GET /api/docs`, both built from the models.
 
-Every schema in the document comes from a pydantic model in checkout.api.schemas: the
+Every schema in the document comes from a pydantic model (checkout.api.schemas and
+checkout.services.presenters): the
 request bodies and queries are the very models the views validate with, and the
 answers are the response models the tests check real answers against. The table
 below only says which model goes where, with which status codes.
@@ -16,10 +17,12 @@ from typing import Any
 from flask import Response, jsonify, render_template, url_for
 from pydantic import BaseModel, TypeAdapter
 
-from checkout.api import schemas as s
 from checkout.api.routes import GENEROUS, bp
+from checkout.api.schemas import common, seed
+from checkout.api.schemas import v1 as v1_schemas
 from checkout.extensions import limiter
 from checkout.services import idempotency
+from checkout.services import presenters as p
 
 REF = "#/components/schemas/{model}"
 API_VERSION = "1.0.0"
@@ -47,7 +50,7 @@ class Operation:
     summary: str
     tag: str
     answers: dict[int, type[BaseModel]]  # success (and non-error) answers
-    errors: tuple[int, ...]  # answered with s.ErrorBody
+    errors: tuple[int, ...]  # answered with common.ErrorBody
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     path_params: dict[str, Any] = field(default_factory=dict)  # name -> annotated type
@@ -71,7 +74,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "health",
         "Health of the store and the wallet provider",
         SEED,
-        {200: s.HealthResponse, 503: s.HealthResponse},
+        {200: seed.HealthResponse, 503: seed.HealthResponse},
         (),
         description="Never calls the wallet; 503 (status `down`) when the store is unreachable.",
     ),
@@ -81,7 +84,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "issue_nonce",
         "A single-use nonce for create-payment-session",
         SEED,
-        {200: s.NonceResponse},
+        {200: seed.NonceResponse},
         (403, 429, 503),
     ),
     Operation(
@@ -90,9 +93,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "create_payment_session",
         "Open a checkout (the seed's request, plus a nonce)",
         SEED,
-        {200: s.CreatePaymentSessionResponse},
+        {200: p.CreatePaymentSessionResponse},
         (400, 401, 403, 409, 413, 429, 503),
-        body=s.CreatePaymentSessionBody,
+        body=seed.CreatePaymentSessionBody,
         notes={
             401: "The nonce is missing, unknown, expired or already used",
             409: "The orderId is already used",
@@ -105,9 +108,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "payment_status",
         "The status of a checkout",
         SEED,
-        {200: s.PaymentStatusResponse},
+        {200: seed.PaymentStatusResponse},
         (403, 404, 429, 503),
-        path_params={"orderId": s.OrderId},
+        path_params={"orderId": common.OrderId},
     ),
     Operation(
         "post",
@@ -115,9 +118,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "payment_done",
         "The customer says they paid: check the wallet now",
         SEED,
-        {200: s.PaymentDoneResponse},
+        {200: seed.PaymentDoneResponse},
         (*POST_ERRORS, 404),
-        body=s.OrderRefBody,
+        body=seed.OrderRefBody,
     ),
     Operation(
         "post",
@@ -125,9 +128,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "payment_cancel",
         "Cancel a pending checkout",
         SEED,
-        {200: s.PaymentCancelResponse},
+        {200: seed.PaymentCancelResponse},
         (*POST_ERRORS, 404, 409),
-        body=s.OrderRefBody,
+        body=seed.OrderRefBody,
         notes={409: "The checkout is already completed or expired"},
     ),
     Operation(
@@ -136,9 +139,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "upi_qr",
         "A UPI payment string and its QR code for an amount",
         SEED,
-        {200: s.UpiQrResponse},
+        {200: seed.UpiQrResponse},
         (400, 403, 429),
-        query=s.UpiQrQuery,
+        query=seed.UpiQrQuery,
     ),
     Operation(
         "get",
@@ -146,7 +149,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "balance",
         "The wallet balance",
         SEED,
-        {200: s.BalanceResponse},
+        {200: seed.BalanceResponse},
         (401, 403, 429, 502, 503),
         secured=True,
     ),
@@ -156,9 +159,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "order",
         "A paid order",
         SEED,
-        {200: s.OrderResponse},
+        {200: seed.OrderResponse},
         (401, 403, 404, 429, 503),
-        path_params={"orderId": s.OrderId},
+        path_params={"orderId": common.OrderId},
         secured=True,
     ),
     Operation(
@@ -167,9 +170,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "sandbox_credit",
         "Sandbox only: pay a checkout exactly, or credit any amount",
         SEED,
-        {200: s.SandboxCreditResponse},
+        {200: seed.SandboxCreditResponse},
         (*POST_ERRORS, 404, 409),
-        body=s.SandboxCreditBody,
+        body=seed.SandboxCreditBody,
         notes={
             404: "Not in sandbox mode, or no such checkout",
             409: "The checkout is already paid",
@@ -182,9 +185,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "create_checkout_session",
         "Create a checkout session",
         SESSIONS,
-        {201: s.CheckoutSession},
+        {201: p.CheckoutSession},
         (*POST_ERRORS, 401, 409),
-        body=s.CreateCheckoutSessionBody,
+        body=v1_schemas.CreateCheckoutSessionBody,
         secured=True,
         idempotent=True,
         notes={
@@ -199,9 +202,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "list_checkout_sessions",
         "List checkout sessions, newest first",
         SESSIONS,
-        {200: s.CheckoutSessionList},
+        {200: v1_schemas.CheckoutSessionList},
         (400, 401, 403, 404, 429, 503),
-        query=s.ListCheckoutSessionsQuery,
+        query=v1_schemas.ListCheckoutSessionsQuery,
         secured=True,
         notes={404: "startingAfter names no checkout session"},
     ),
@@ -211,9 +214,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "get_checkout_session",
         "A checkout session",
         SESSIONS,
-        {200: s.CheckoutSession},
+        {200: p.CheckoutSession},
         (401, 403, 404, 429, 503),
-        path_params={"id": s.SessionId},
+        path_params={"id": p.SessionId},
         secured=True,
     ),
     Operation(
@@ -222,9 +225,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "cancel_checkout_session",
         "Cancel a checkout session",
         SESSIONS,
-        {200: s.CheckoutSession},
+        {200: p.CheckoutSession},
         (400, 401, 403, 404, 409, 413, 429, 503),
-        path_params={"id": s.SessionId},
+        path_params={"id": p.SessionId},
         secured=True,
         idempotent=True,
         notes={
@@ -239,9 +242,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "create_webhook_endpoint",
         "Register a webhook endpoint (answers its signing secret once)",
         WEBHOOKS,
-        {201: s.WebhookEndpointWithSecret},
+        {201: p.WebhookEndpointWithSecret},
         (*POST_ERRORS, 401),
-        body=s.CreateWebhookEndpointBody,
+        body=v1_schemas.CreateWebhookEndpointBody,
         secured=True,
     ),
     Operation(
@@ -250,7 +253,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "list_webhook_endpoints",
         "List active webhook endpoints",
         WEBHOOKS,
-        {200: s.WebhookEndpointList},
+        {200: v1_schemas.WebhookEndpointList},
         (401, 403, 429, 503),
         secured=True,
     ),
@@ -260,9 +263,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "delete_webhook_endpoint",
         "Delete a webhook endpoint",
         WEBHOOKS,
-        {200: s.DeletedWebhookEndpoint},
+        {200: v1_schemas.DeletedWebhookEndpoint},
         (401, 403, 404, 429, 503),
-        path_params={"endpointId": s.EndpointId},
+        path_params={"endpointId": p.EndpointId},
         secured=True,
     ),
     Operation(
@@ -271,9 +274,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "list_webhook_deliveries",
         "List webhook deliveries, newest first",
         WEBHOOKS,
-        {200: s.WebhookDeliveryList},
+        {200: v1_schemas.WebhookDeliveryList},
         (400, 401, 403, 429, 503),
-        query=s.ListWebhookDeliveriesQuery,
+        query=v1_schemas.ListWebhookDeliveriesQuery,
         secured=True,
     ),
     Operation(
@@ -282,9 +285,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "retry_webhook_delivery",
         "Send a delivery again now",
         WEBHOOKS,
-        {200: s.WebhookDeliveryView},
+        {200: p.WebhookDeliveryView},
         (401, 403, 404, 429, 503),
-        path_params={"deliveryId": s.DeliveryId},
+        path_params={"deliveryId": p.DeliveryId},
         secured=True,
         notes={404: "No such delivery, or it is being sent right now"},
     ),
@@ -295,9 +298,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "create_api_key",
         "Create an API key (ADMIN_SECRET only; answers the key once)",
         KEYS,
-        {201: s.ApiKeyWithSecret},
+        {201: p.ApiKeyWithSecret},
         (*POST_ERRORS, 401),
-        body=s.CreateApiKeyBody,
+        body=v1_schemas.CreateApiKeyBody,
         secured=True,
         notes={403: "Only ADMIN_SECRET may manage API keys, or a foreign Origin"},
     ),
@@ -307,7 +310,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "list_api_keys",
         "List API keys (ADMIN_SECRET only)",
         KEYS,
-        {200: s.ApiKeyList},
+        {200: v1_schemas.ApiKeyList},
         (401, 403, 429, 503),
         secured=True,
         notes={403: "Only ADMIN_SECRET may manage API keys, or a foreign Origin"},
@@ -318,9 +321,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "revoke_api_key",
         "Revoke an API key (ADMIN_SECRET only)",
         KEYS,
-        {200: s.RevokedApiKey},
+        {200: v1_schemas.RevokedApiKey},
         (401, 403, 404, 429, 503),
-        path_params={"keyId": s.ApiKeyId},
+        path_params={"keyId": p.ApiKeyId},
         secured=True,
         notes={
             403: "Only ADMIN_SECRET may manage API keys, or a foreign Origin",
@@ -333,9 +336,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "create_payment_link",
         "Create a payment link (fixed amount, or a min-max range)",
         KEYS,
-        {201: s.PaymentLinkView},
+        {201: p.PaymentLinkView},
         (*POST_ERRORS, 401, 409),
-        body=s.CreatePaymentLinkBody,
+        body=v1_schemas.CreatePaymentLinkBody,
         secured=True,
         notes={409: "The slug is taken"},
     ),
@@ -460,7 +463,7 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             "description": ANSWERS[status],
             "content": _json(_model_ref(model, components)),
         }
-    error_ref = _model_ref(s.ErrorBody, components)
+    error_ref = _model_ref(common.ErrorBody, components)
     for status in sorted(op.errors):
         response: dict[str, Any] = {
             "description": op.notes.get(status, ERRORS[status]),

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from checkout import clock
 from checkout.api.auth import bearer_token, require_merchant
-from checkout.api.schemas import (
+from checkout.api.schemas.seed import (
     CreatePaymentSessionBody,
     OrderRefBody,
     SandboxCreditBody,

@@ -23,7 +23,7 @@ from checkout.api.routes import (
     parse_query,
     upi_uri_for,
 )
-from checkout.api.schemas import (
+from checkout.api.schemas.v1 import (
     CreateApiKeyBody,
     CreateCheckoutSessionBody,
     CreatePaymentLinkBody,
@@ -35,9 +35,8 @@ from checkout.errors import error_answer
 from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
 from checkout.services import checkouts, idempotency, keys, links, outbox
-from checkout.services.errors import Conflict, Forbidden, NotFound, ServiceError
+from checkout.services.errors import Forbidden, NotFound, ServiceError
 from checkout.services.presenters import internal_session_id, iso, public_session_id, session_data
-from checkout.storage.links import DuplicateSlug
 from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import PaymentSession
 
@@ -311,19 +310,17 @@ def revoke_api_key(key_id: str) -> Response:
 def create_payment_link() -> tuple[Response, int]:
     require_merchant()
     body = parse_body(CreatePaymentLinkBody)
-    try:
-        link = links.create_link(
-            title=body.title,
-            amount_paise=body.amount,
-            min_paise=body.minAmount,
-            max_paise=body.maxAmount,
-            description=body.description,
-            slug=body.slug,
-            expires_in_minutes=body.expiresInMinutes,
-            now=clock.utcnow(),
-        )
-    except DuplicateSlug:
-        raise Conflict("This slug is taken", field="slug", detail="taken") from None
+    link = links.create_link(
+        current_gateway().links,
+        title=body.title,
+        amount_paise=body.amount,
+        min_paise=body.minAmount,
+        max_paise=body.maxAmount,
+        description=body.description,
+        slug=body.slug,
+        expires_in_minutes=body.expiresInMinutes,
+        now=clock.utcnow(),
+    )
     return jsonify(
         {
             "slug": link.slug,

@@ -21,7 +21,6 @@ from flask.testing import FlaskClient
 from pydantic import BaseModel
 from werkzeug.test import TestResponse
 
-from checkout.api import schemas as s
 from checkout.api.openapi import (
     OPERATIONS,
     REF,
@@ -30,6 +29,8 @@ from checkout.api.openapi import (
     model_schemas,
     openapi_document,
 )
+from checkout.api.schemas import common, seed
+from checkout.api.schemas import v1 as v1_schemas
 from checkout.config import Settings
 from checkout.gateway import Gateway
 from checkout.services import outbox
@@ -40,16 +41,16 @@ ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "static" / "vendor"
 
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (
-    s.CreatePaymentSessionBody,
-    s.OrderRefBody,
-    s.UpiQrQuery,
-    s.SandboxCreditBody,
-    s.CreateCheckoutSessionBody,
-    s.ListCheckoutSessionsQuery,
-    s.CreateWebhookEndpointBody,
-    s.ListWebhookDeliveriesQuery,
-    s.CreateApiKeyBody,
-    s.CreatePaymentLinkBody,
+    seed.CreatePaymentSessionBody,
+    seed.OrderRefBody,
+    seed.UpiQrQuery,
+    seed.SandboxCreditBody,
+    v1_schemas.CreateCheckoutSessionBody,
+    v1_schemas.ListCheckoutSessionsQuery,
+    v1_schemas.CreateWebhookEndpointBody,
+    v1_schemas.ListWebhookDeliveriesQuery,
+    v1_schemas.CreateApiKeyBody,
+    v1_schemas.CreatePaymentLinkBody,
 )
 # A value of the right shape for each path parameter.
 PATH_SAMPLES = {
@@ -103,7 +104,7 @@ class Contract:
         assert str(status) in documented, f"{method.upper()} {url}: {status} undocumented: {text}"
         assert response.mimetype == "application/json", text
         body = json.loads(text)
-        model = op.answers.get(status, s.ErrorBody)
+        model = op.answers.get(status, common.ErrorBody)
         model.model_validate(body)
         schema = documented[str(status)]["content"]["application/json"]["schema"]
         validator = jsonschema_rs.Draft202012Validator(
