@@ -29,7 +29,7 @@ from checkout.providers import build_provider
 from checkout.services.links import ensure_demo_link
 from checkout.services.outbox import DeliveryWorker
 from checkout.services.ticker import Ticker
-from checkout.storage.links import PaymentLink
+from checkout.storage.links import LinkStore
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.store import Store
 
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         Ticker(store, provider, settings),
         merchant,
         DeliveryWorker(store, merchant, settings),
+        LinkStore(),
     )
     app.extensions[EXTENSION_KEY] = gateway
     _prepare_store(gateway)
@@ -185,9 +186,9 @@ def _prepare_store(gateway: Gateway) -> bool:
     try:
         gateway.store.ensure_indexes()
         gateway.merchant.ensure_indexes()
-        PaymentLink.ensure_indexes()
+        gateway.links.ensure_indexes()
         if gateway.settings.sandbox:
-            ensure_demo_link(clock.utcnow())
+            ensure_demo_link(gateway.links, clock.utcnow())
     except PyMongoError as exc:
         logging.getLogger("checkout").error(
             "store unreachable at start (%s); will retry on the next requests", type(exc).__name__

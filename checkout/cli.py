@@ -22,7 +22,6 @@ from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
 from checkout.gateway import current_gateway
 from checkout.services import keys, links, outbox, sandbox, ticks
 from checkout.services.errors import ServiceError
-from checkout.storage.links import DuplicateSlug
 from checkout.terminal import failure, present_commands, say
 
 
@@ -76,6 +75,7 @@ class LocalBackend:
     def create_link(self, fields: dict[str, Any]) -> str:
         try:
             link = links.create_link(
+                self.gateway.links,
                 title=fields["title"],
                 amount_paise=self._paise(fields.get("amount"), "--amount"),
                 min_paise=self._paise(fields.get("minAmount"), "--min"),
@@ -85,7 +85,7 @@ class LocalBackend:
                 expires_in_minutes=fields.get("expiresInMinutes"),
                 now=clock.utcnow(),
             )
-        except DuplicateSlug:
+        except links.SlugTaken:
             raise failure("this slug is taken") from None
         settings = self.gateway.settings
         return f"{_base_url(settings)}/l/{link.slug}  ({link.title}, {links.amount_hint(link)})"

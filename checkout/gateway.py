@@ -10,6 +10,7 @@ from checkout.config import Settings
 from checkout.providers.base import WalletProvider
 from checkout.services.outbox import DeliveryWorker
 from checkout.services.ticker import Ticker
+from checkout.storage.links import LinkStore
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.store import Store
 
@@ -24,6 +25,7 @@ class Gateway:
     ticker: Ticker
     merchant: MerchantStore
     webhooks: DeliveryWorker
+    links: LinkStore
     store_ready: bool = False
 
     def start_background(self) -> None:

@@ -21,16 +21,8 @@ from checkout.domain.money import display_rupees
 from checkout.domain.vocabulary import SLUG
 from checkout.providers.base import WalletProvider
 from checkout.services.checkouts import CheckoutRequest, create_checkout, new_order_id
-from checkout.services.errors import NotFound, ServiceError, Unavailable
-from checkout.storage.links import (
-    PaymentLink,
-    add_link,
-    claim_link_slot,
-    ensure_link,
-    link_by_slug,
-    link_slot_frees_at,
-    release_link_slot,
-)
+from checkout.services.errors import Conflict, NotFound, ServiceError, Unavailable
+from checkout.storage.links import DuplicateSlug, LinkStore, PaymentLink
 from checkout.storage.models import PaymentSession
 from checkout.storage.store import Store
 
@@ -48,7 +40,12 @@ def slugify(title: str) -> str:
     return f"{base}-{secrets.token_hex(3)}"
 
 
+class SlugTaken(Conflict):
+    """Another link has this slug."""
+
+
 def create_link(
+    repo: LinkStore,
     *,
     title: str,
     now: datetime,
@@ -71,23 +68,25 @@ def create_link(
             f"A link's checkouts expire after 1 to {MAX_EXPIRY_MINUTES} minutes",
             field="expiresInMinutes",
         )
-    return add_link(
-        PaymentLink(
-            slug=slug,
-            title=title,
-            description=description,
-            amountPaise=amount_paise,
-            minPaise=None if amount_paise is not None else min_paise,
-            maxPaise=None if amount_paise is not None else max_paise,
-            expiresInMinutes=expires_in_minutes,
-            createdAt=now,
-        )
+    link = PaymentLink(
+        slug=slug,
+        title=title,
+        description=description,
+        amountPaise=amount_paise,
+        minPaise=None if amount_paise is not None else min_paise,
+        maxPaise=None if amount_paise is not None else max_paise,
+        expiresInMinutes=expires_in_minutes,
+        createdAt=now,
     )
+    try:
+        return repo.add_link(link)
+    except DuplicateSlug:
+        raise SlugTaken("This slug is taken", field="slug", detail="taken") from None
 
 
-def find_link(slug: str) -> PaymentLink:
+def find_link(repo: LinkStore, slug: str) -> PaymentLink:
     """The link behind ``/l/<slug>``; 404 when there is none."""
-    link = link_by_slug(slug)
+    link = repo.link_by_slug(slug)
     if link is None:
         raise NotFound("This payment link does not exist", field="slug")
     return link
@@ -100,8 +99,8 @@ def expiry_minutes(link: PaymentLink, settings: Settings) -> int:
     return min(LINK_DEFAULT_EXPIRY_MINUTES, settings.session_expiry_minutes)
 
 
-def ensure_demo_link(now: datetime) -> PaymentLink:
-    return ensure_link(
+def ensure_demo_link(repo: LinkStore, now: datetime) -> PaymentLink:
+    return repo.ensure_link(
         PaymentLink(
             slug=DEMO_SLUG,
             title="Demo: a cup of chai",
@@ -120,6 +119,7 @@ def amount_hint(link: PaymentLink) -> str:
 
 def open_link_checkout(
     store: Store,
+    repo: LinkStore,
     provider: WalletProvider,
     settings: Settings,
     link: PaymentLink,
@@ -141,8 +141,8 @@ def open_link_checkout(
     minutes = expiry_minutes(link, settings)
     expires_at = now + timedelta(minutes=minutes)
     capacity = settings.link_max_open
-    if not claim_link_slot(link.slug, capacity, order_id, now=now, release_after=expires_at):
-        raise _link_full(link, capacity, now)
+    if not repo.claim_link_slot(link.slug, capacity, order_id, now=now, release_after=expires_at):
+        raise _link_full(repo, link, capacity, now)
     try:
         return create_checkout(
             store,
@@ -162,12 +162,12 @@ def open_link_checkout(
             now=now,
         )
     except BaseException:
-        release_link_slot(link.slug, order_id)
+        repo.release_link_slot(link.slug, order_id)
         raise
 
 
-def _link_full(link: PaymentLink, capacity: int, now: datetime) -> Unavailable:
-    frees_at = link_slot_frees_at(link.slug, capacity, now=now)
+def _link_full(repo: LinkStore, link: PaymentLink, capacity: int, now: datetime) -> Unavailable:
+    frees_at = repo.link_slot_frees_at(link.slug, capacity, now=now)
     wait = max(60, math.ceil((frees_at - now).total_seconds())) if frees_at else 60
     minutes = math.ceil(wait / 60)
     return Unavailable(

@@ -292,7 +292,7 @@ def _link_form(link: Any) -> LinkCheckoutForm:
 
 @bp.get("/l/<slug>")
 def link_page(slug: str) -> str:
-    link = links.find_link(slug)
+    link = links.find_link(current_gateway().links, slug)
     return render_template("pay/link.html", **_link_context(link, _link_form(link)))
 
 
@@ -304,7 +304,7 @@ def _opened_a_checkout(_response: Response) -> bool:
 # Only posts that open a checkout count: a customer fixing a typo is not held back.
 @limiter.limit(LINK_OPENS_PER_IP, deduct_when=_opened_a_checkout)
 def link_checkout(slug: str) -> Response | tuple[str, int]:
-    link = links.find_link(slug)
+    link = links.find_link(current_gateway().links, slug)
     form = _link_form(link)
     if not form.validate_on_submit():
         if form.csrf_token.errors:
@@ -314,6 +314,7 @@ def link_checkout(slug: str) -> Response | tuple[str, int]:
     try:
         session = links.open_link_checkout(
             gateway.store,
+            gateway.links,
             gateway.provider,
             gateway.settings,
             link,

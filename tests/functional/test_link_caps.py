@@ -23,7 +23,7 @@ from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY
 from checkout.services import links
-from checkout.storage.links import LinkSlot, PaymentLink
+from checkout.storage.links import LinkSlot, LinkStore, PaymentLink
 from checkout.storage.models import AmountReservation, PaymentSession
 from tests.conftest import AUTH, Clock, race
 from tests.functional.conftest import assert_error
@@ -72,7 +72,9 @@ def _seconds(response: TestResponse) -> int:
 
 
 def tea_link(clock: Clock, **fields: Any) -> PaymentLink:
-    return links.create_link(title="Tea", amount_paise=1000, slug="tea", now=clock(), **fields)
+    return links.create_link(
+        LinkStore(), title="Tea", amount_paise=1000, slug="tea", now=clock(), **fields
+    )
 
 
 def link_sessions() -> list[PaymentSession]:
@@ -120,7 +122,7 @@ def test_racing_customers_never_open_more_than_the_cap(capped: Flask, clock: Clo
 
 def test_the_cap_is_per_link(capped: Flask, clock: Clock) -> None:
     tea_link(clock)
-    links.create_link(title="Coffee", amount_paise=1000, slug="coffee", now=clock())
+    links.create_link(LinkStore(), title="Coffee", amount_paise=1000, slug="coffee", now=clock())
     for n in range(3):
         assert open_from_link(visitor(capped, f"10.0.3.{n}")).status_code == 303
     assert open_from_link(visitor(capped, "10.0.3.9"), "coffee").status_code == 303

@@ -17,6 +17,7 @@ from checkout.config import Settings
 from checkout.domain.matching import SIDON_SUFFIXES
 from checkout.gateway import EXTENSION_KEY, Gateway
 from checkout.services import links
+from checkout.storage.links import LinkStore
 from checkout.storage.models import AuditLog, Order, PaymentSession
 from tests.conftest import AUTH, SHOP_ORIGIN, Clock
 from tests.functional.conftest import (
@@ -263,9 +264,10 @@ def _open_v1(client: FlaskClient, order_id: str) -> None:
 
 
 def _open_link(gateway: Gateway, clock: Clock) -> str:
-    link = links.create_link(title="Tea", amount_paise=3000, slug="tea", now=clock())
+    link = links.create_link(LinkStore(), title="Tea", amount_paise=3000, slug="tea", now=clock())
     session = links.open_link_checkout(
         gateway.store,
+        gateway.links,
         gateway.provider,
         gateway.settings,
         link,

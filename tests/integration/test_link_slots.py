@@ -6,24 +6,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from checkout.domain.vocabulary import Status
-from checkout.storage.links import (
-    CLAIM_IN_PROGRESS,
-    LinkSlot,
-    claim_link_slot,
-    link_slot_frees_at,
-    release_link_slot,
-)
+from checkout.storage.links import CLAIM_IN_PROGRESS, LinkSlot, LinkStore
 from checkout.storage.store import Store
 from tests.conftest import Clock, race
 from tests.integration.test_store import session
 
 CAPACITY = 3
+LINKS = LinkStore()
 
 
 def _open(store: Store, clock: Clock, order_id: str, minutes: int = 10) -> bool:
     """Take a place and store the checkout that holds it, as open_link_checkout does."""
     expires = clock() + timedelta(minutes=minutes)
-    if not claim_link_slot("tea", CAPACITY, order_id, now=clock(), release_after=expires):
+    if not LINKS.claim_link_slot("tea", CAPACITY, order_id, now=clock(), release_after=expires):
         return False
     store.insert_session(session(order_id, at=clock(), expiresAt=expires))
     return True
@@ -36,11 +31,11 @@ def test_places_run_out_and_say_when_the_first_frees(store: Store, wall_clock: C
         True,
         False,
     ]
-    assert link_slot_frees_at("tea", CAPACITY, now=wall_clock()) == wall_clock() + timedelta(
+    assert LINKS.link_slot_frees_at("tea", CAPACITY, now=wall_clock()) == wall_clock() + timedelta(
         minutes=10
     )
     # Another link has its own places.
-    assert claim_link_slot(
+    assert LINKS.claim_link_slot(
         "coffee", CAPACITY, "ORD-C", now=wall_clock(), release_after=wall_clock()
     )
 
@@ -59,7 +54,7 @@ def test_places_free_up_when_their_checkouts_expire(store: Store, wall_clock: Cl
     for n in range(CAPACITY):
         assert _open(store, wall_clock, f"ORD-{n}", minutes=5)
     wall_clock.advance(minutes=5)
-    assert link_slot_frees_at("tea", CAPACITY, now=wall_clock()) is None
+    assert LINKS.link_slot_frees_at("tea", CAPACITY, now=wall_clock()) is None
     assert [_open(store, wall_clock, f"ORD-N{n}") for n in range(4)] == [True, True, True, False]
 
 
@@ -69,7 +64,9 @@ def test_an_open_in_progress_holds_its_place_for_a_while_only(
     """Claimed, but the process died before storing the checkout."""
     later = wall_clock() + timedelta(minutes=10)
     for n in range(CAPACITY):
-        assert claim_link_slot("tea", CAPACITY, f"ORD-{n}", now=wall_clock(), release_after=later)
+        assert LINKS.claim_link_slot(
+            "tea", CAPACITY, f"ORD-{n}", now=wall_clock(), release_after=later
+        )
     assert not _open(store, wall_clock, "ORD-X")
     wall_clock.advance(seconds=CLAIM_IN_PROGRESS.total_seconds() + 1)
     assert _open(store, wall_clock, "ORD-X")
@@ -78,8 +75,8 @@ def test_an_open_in_progress_holds_its_place_for_a_while_only(
 def test_a_released_place_is_free_at_once(store: Store, wall_clock: Clock) -> None:
     for n in range(CAPACITY):
         assert _open(store, wall_clock, f"ORD-{n}")
-    release_link_slot("tea", "ORD-2")
-    release_link_slot("tea", "ORD-NOT-THERE")
+    LINKS.release_link_slot("tea", "ORD-2")
+    LINKS.release_link_slot("tea", "ORD-NOT-THERE")
     assert _open(store, wall_clock, "ORD-X")
     assert not _open(store, wall_clock, "ORD-Y")
 
@@ -88,7 +85,7 @@ def test_racing_claims_take_each_place_once(store: Store, wall_clock: Clock) -> 
     later = wall_clock() + timedelta(minutes=10)
     won = race(
         12,
-        lambda n: claim_link_slot(
+        lambda n: LINKS.claim_link_slot(
             "tea", CAPACITY, f"ORD-{n}", now=wall_clock(), release_after=later
         ),
     )
@@ -105,7 +102,7 @@ def test_racing_claims_for_places_whose_checkouts_are_over(store: Store, wall_cl
     later = wall_clock() + timedelta(minutes=10)
     won = race(
         12,
-        lambda n: claim_link_slot(
+        lambda n: LINKS.claim_link_slot(
             "tea", CAPACITY, f"ORD-R{n}", now=wall_clock(), release_after=later
         ),
     )
