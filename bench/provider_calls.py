@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from support.checkouts import create_checkouts
 from support.client import Client
-from support.gateway import gateway_process
+from support.gateway import MERCHANT_AUTH, gateway_process
 from support.net import HOST, SOURCE_IPS
 from support.processes import workdir
 from support.report import Table, code_version, load_average, machine_summary, percentile
@@ -116,7 +116,7 @@ def poll_window(port: int, order_ids: list[str], duration: float) -> tuple[PollR
                     time.sleep(due - now)
                 sent = time.monotonic()
                 try:
-                    status, _ = clients[ip].get(f"/api/payment-status/{order_id}")
+                    status, _ = clients[ip].get(f"/api/payment-status/{order_id}", MERCHANT_AUTH)
                 except OSError as exc:
                     errors += 1
                     error_kinds[type(exc).__name__] += 1

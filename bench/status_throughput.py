@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from support.checkouts import create_checkouts
 from support.client import Client
-from support.gateway import bare_process, gateway_process
+from support.gateway import MERCHANT_AUTH, bare_process, gateway_process
 from support.net import HOST, SOURCE_IPS
 from support.processes import ServerProcess, process_tree_cpu_seconds, workdir
 from support.report import Table, code_version, load_average, machine_summary, percentile
@@ -68,9 +68,9 @@ class LoadResult:
 def run_load(
     server: ServerProcess, order_ids: list[str], concurrency: int, warmup: float, duration: float
 ) -> LoadResult:
+    head = f"Host: {HOST}:{server.port}\r\nAuthorization: {MERCHANT_AUTH['Authorization']}"
     requests_raw = [
-        f"GET /api/payment-status/{o} HTTP/1.1\r\nHost: {HOST}:{server.port}\r\n\r\n".encode()
-        for o in order_ids
+        f"GET /api/payment-status/{o} HTTP/1.1\r\n{head}\r\n\r\n".encode() for o in order_ids
     ]
     result = LoadResult(target=server.name, duration=duration)
     lock = threading.Lock()

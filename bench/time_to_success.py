@@ -33,7 +33,7 @@ from datetime import datetime
 
 from support.checkouts import create_checkout
 from support.client import Client
-from support.gateway import ADMIN_SECRET, sandbox_gateway_process
+from support.gateway import MERCHANT_AUTH, sandbox_gateway_process
 from support.net import HOST
 from support.processes import workdir
 from support.report import Table, code_version, load_average, machine_summary
@@ -110,10 +110,8 @@ def diagnose(port: int, order_id: str, page: object) -> str:
     """What the store and the page say when a run did not show success in time."""
     client = Client(HOST, port, "127.0.0.6")
     try:
-        status, raw = client.get(
-            f"/api/order/{order_id}", headers={"Authorization": f"Bearer {ADMIN_SECRET}"}
-        )
-        _, payment = client.get(f"/api/payment-status/{order_id}")
+        status, raw = client.get(f"/api/order/{order_id}", headers=MERCHANT_AUTH)
+        _, payment = client.get(f"/api/payment-status/{order_id}", headers=MERCHANT_AUTH)
         _, health = client.get("/health")
     except OSError as exc:
         return f"gateway unreachable ({exc!r})"

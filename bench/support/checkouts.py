@@ -7,7 +7,7 @@ import threading
 import time
 
 from support.client import Client
-from support.gateway import ADMIN_SECRET
+from support.gateway import MERCHANT_AUTH
 from support.net import HOST, SOURCE_IPS
 
 
@@ -19,7 +19,7 @@ def create_checkout(port: int, rupees: str, source_ip: str | None = None) -> dic
             "POST",
             "/api/v1/checkout-sessions",
             body=json.dumps({"amount": rupees, "description": "Bench order"}).encode(),
-            headers={"Authorization": f"Bearer {ADMIN_SECRET}", "Content-Type": "application/json"},
+            headers={**MERCHANT_AUTH, "Content-Type": "application/json"},
         )
     finally:
         client.close()
@@ -42,10 +42,7 @@ def create_checkouts(port: int, count: int, first_rupees: int = 100) -> list[str
     order_ids: list[str | None] = [None] * count
     failures: list[str] = []
     lock = threading.Lock()
-    headers = {
-        "Authorization": f"Bearer {ADMIN_SECRET}",
-        "Content-Type": "application/json",
-    }
+    headers = {**MERCHANT_AUTH, "Content-Type": "application/json"}
 
     def worker(slot: int) -> None:
         client = Client(HOST, port, ips[slot])

@@ -13,6 +13,9 @@ from tests.support.servers import free_port
 
 BENCH_DIR = Path(__file__).resolve().parents[1]
 ADMIN_SECRET = "bench-admin-secret-0123456789abcdef"  # noqa: S105 - loopback bench only
+# The merchant's key. The seed endpoints show a checkout opened through /api/v1 only to
+# a caller with a key: without it, a status poll of a bench checkout is a 404.
+MERCHANT_AUTH = {"Authorization": f"Bearer {ADMIN_SECRET}"}
 
 
 def gateway_env(
