@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from mongoengine import connect, disconnect
@@ -20,7 +20,8 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from checkout.config import MEMORY_SCHEME
 from checkout.domain.lifecycle import CHECKOUT_EVENTS, can_transition, event_for
-from checkout.domain.vocabulary import CreditKind, CreditState, Outcome, Status
+from checkout.domain.vocabulary import Status
+from checkout.storage.ledger import WalletLedger
 from checkout.storage.memory import STORE_LOCK, LockingMongoClient
 from checkout.storage.models import (
     ALL_DOCUMENTS,
@@ -29,13 +30,9 @@ from checkout.storage.models import (
     Nonce,
     Order,
     PaymentSession,
-    SandboxWallet,
     WalletCredit,
-    WalletState,
 )
 
-WALLET_ID = "wallet"
-SANDBOX_ID = "sandbox"
 ALIAS = "default"
 
 
@@ -50,7 +47,7 @@ class DuplicateOrderId(ValueError):
 _DUPLICATE = (NotUniqueError, DuplicateKeyError)
 
 
-class Store:
+class Store(WalletLedger):
     """The one object through which services read and change stored state."""
 
     def __init__(self, uri: str, db_name: str) -> None:
@@ -296,65 +293,6 @@ class Store:
     def audit_trail(self, order_id: str) -> list[AuditLog]:
         return list(AuditLog.objects(orderId=order_id).order_by("timestamp"))
 
-    # -- wallet ledger and state ---------------------------------------------------
-
-    def record_credit(self, credit: WalletCredit) -> bool:
-        """Store a credit once; False when its key was seen before."""
-        try:
-            with self._lock:
-                credit.save(force_insert=True)
-        except _DUPLICATE:
-            return False
-        return True
-
-    def decide_credit(
-        self, key: str, outcome: str, order_ids: list[str], event: str | None = None
-    ) -> bool:
-        """Write a new credit's verdict once; False when it was decided already.
-
-        Written before any checkout completes: a crash after this resumes the same
-        decision (``credits_attributing``) and never matches the credit again.
-        """
-        state = CreditState.ATTRIBUTING if order_ids else CreditState.UNATTRIBUTED
-        with self._lock:
-            updated = WalletCredit.objects(key=key, outcome=Outcome.NEW).update_one(
-                set__outcome=outcome,
-                set__orderIds=order_ids,
-                set__state=state,
-                set__pendingEvent=event,
-            )
-        return updated == 1
-
-    def credits_attributing(self, limit: int = 100) -> list[WalletCredit]:
-        return list(WalletCredit.objects(state=CreditState.ATTRIBUTING).limit(limit))
-
-    def credit_attributed(self, key: str) -> None:
-        with self._lock:
-            WalletCredit.objects(key=key, state=CreditState.ATTRIBUTING).update_one(
-                set__state=CreditState.ATTRIBUTED
-            )
-
-    def latest_balance_entry(self) -> WalletCredit | None:
-        """The newest balance rise or fall: the ledger says what the baseline must be."""
-        with self._lock:
-            return WalletCredit.objects(balanceAfterPaise__ne=None).order_by("-observedAt").first()
-
-    def open_debits(self, since: datetime) -> list[WalletCredit]:
-        """Falls seen after ``since`` that no rise has been read as reversing yet."""
-        with self._lock:
-            return list(
-                WalletCredit.objects(
-                    kind=CreditKind.DEBIT, state=CreditState.OPEN, observedAt__gt=since
-                )
-            )
-
-    def reverse_debit(self, key: str) -> bool:
-        with self._lock:
-            updated = WalletCredit.objects(key=key, state=CreditState.OPEN).update_one(
-                set__state=CreditState.REVERSED
-            )
-        return updated == 1
-
     # -- the outbox: events owed by state changes ----------------------------------
 
     def sessions_owing_events(self, limit: int = 100) -> list[PaymentSession]:
@@ -375,105 +313,3 @@ class Store:
 
     def credit_event_queued(self, credit: WalletCredit, event: str) -> None:
         WalletCredit.objects(id=credit.id, pendingEvent=event).update_one(set__pendingEvent=None)
-
-    def credits(self, outcome: str | None = None, limit: int = 100) -> list[WalletCredit]:
-        """Credits (debits left out), newest first."""
-        query = WalletCredit.objects(kind__ne=CreditKind.DEBIT)
-        if outcome:
-            query = query.filter(outcome=outcome)
-        with self._lock:
-            return list(query.order_by("-observedAt").limit(limit))
-
-    def wallet_state(self) -> WalletState:
-        with self._lock:
-            state = WalletState.objects(id=WALLET_ID).first()
-            if state is None:
-                with contextlib.suppress(*_DUPLICATE):
-                    WalletState(id=WALLET_ID).save(force_insert=True)
-                state = WalletState.objects(id=WALLET_ID).first()
-        assert state is not None
-        return state
-
-    def claim_tick(
-        self,
-        owner: str,
-        now: datetime,
-        lease: timedelta,
-        *,
-        only_when_due: bool = True,
-        dead_owner: str | None = None,
-    ) -> WalletState | None:
-        """Take the single-flight lease if no tick is running (and, by default, one is due).
-
-        ``dead_owner`` names a holder known to be dead: its lease is free at once.
-        """
-        self.wallet_state()
-        free = Q(leaseUntil=None) | Q(leaseUntil__lte=now)
-        if dead_owner:
-            free |= Q(leaseOwner=dead_owner)
-        if only_when_due:
-            free &= Q(nextTickAt=None) | Q(nextTickAt__lte=now)
-        with self._lock:
-            return WalletState.objects(Q(id=WALLET_ID) & free).modify(
-                new=True, set__leaseOwner=owner, set__leaseUntil=now + lease
-            )
-
-    def finish_tick(
-        self,
-        owner: str,
-        changes: dict[str, Any],
-        baseline: dict[str, Any] | None = None,
-        observed_at: datetime | None = None,
-    ) -> bool:
-        """Release the lease with the tick's results.
-
-        The baseline it observed is written only if no one re-read the balance after
-        the tick began (a checkout opened after an idle spell does): an older balance
-        must never replace a newer one, or money that came in meanwhile would look new.
-        """
-        updates = {f"set__{name}": value for name, value in changes.items()}
-        with self._lock:
-            if baseline:
-                # Written while the lease is still held, so whoever takes the lease
-                # next already sees this baseline.
-                not_newer = Q(baselineAt=None) | Q(baselineAt__lte=observed_at)
-                WalletState.objects(Q(id=WALLET_ID, leaseOwner=owner) & not_newer).update_one(
-                    **{f"set__{name}": value for name, value in baseline.items()}
-                )
-            released = (
-                WalletState.objects(id=WALLET_ID, leaseOwner=owner).update_one(
-                    set__leaseUntil=None, **updates
-                )
-                == 1
-            )
-        return released
-
-    def renew_lease(self, owner: str, until: datetime) -> bool:
-        """Keep a lease while working, so a short lease need not outlast the slowest tick."""
-        with self._lock:
-            updated = WalletState.objects(id=WALLET_ID, leaseOwner=owner).update_one(
-                set__leaseUntil=until
-            )
-        return updated == 1
-
-    def update_wallet_state(self, changes: dict[str, Any]) -> None:
-        self.wallet_state()
-        updates = {f"set__{name}": value for name, value in changes.items()}
-        with self._lock:
-            WalletState.objects(id=WALLET_ID).update_one(**updates)
-
-    # -- sandbox wallet ------------------------------------------------------------
-
-    def sandbox_balance(self) -> int:
-        wallet = SandboxWallet.objects(id=SANDBOX_ID).first()
-        return wallet.balancePaise if wallet else 0
-
-    def sandbox_credit(self, paise: int, now: datetime, note: str) -> int:
-        with self._lock:
-            wallet = SandboxWallet.objects(id=SANDBOX_ID).modify(
-                upsert=True,
-                new=True,
-                inc__balancePaise=paise,
-                push__history={"amountPaise": paise, "at": now, "note": note},
-            )
-        return wallet.balancePaise
