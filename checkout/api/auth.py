@@ -7,8 +7,8 @@ from flask import g, request
 from checkout import clock
 from checkout.gateway import current_gateway
 from checkout.services import keys
-from checkout.services.errors import Unauthorized
-from checkout.services.keys import Caller
+from checkout.services.errors import Forbidden, Unauthorized
+from checkout.services.keys import MASTER_KEY_ID, Caller
 
 
 def bearer_token() -> str | None:
@@ -29,4 +29,18 @@ def require_merchant() -> Caller:
     if caller is None:
         raise Unauthorized("Invalid API key")
     g.caller = caller
+    return caller
+
+
+def require_master() -> Caller:
+    """ADMIN_SECRET itself: managing keys is not for the keys it manages."""
+    caller = require_merchant()
+    if caller.key_id != MASTER_KEY_ID:
+        raise Forbidden("Only ADMIN_SECRET may manage API keys")
+    return caller
+
+
+def current_caller() -> Caller:
+    """The caller require_merchant accepted for this request."""
+    caller: Caller = g.caller
     return caller

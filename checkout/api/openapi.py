@@ -1,31 +1,31 @@
-"""`GET /api/v1/openapi.json` (OpenAPI 3.1) and `GET /api/docs`, both built from the models.
+"""`GET /api/v1/openapi.json` (OpenAPI 3.1) and `GET /api/docs`, built from the routes.
 
-Every schema in the document comes from a pydantic model (checkout.api.schemas and
-checkout.services.presenters): the
-request bodies and queries are the very models the views validate with, and the
-answers are the response models the tests check real answers against. The table
-below only says which model goes where, with which status codes.
+The document walks app.url_map: every rule whose view was declared through
+checkout.api.operations.Routes is an operation, described by that declaration,
+with the very models the route validates requests with and builds its answers
+from (checkout.api.schemas, checkout.services.presenters). Nothing here lists the
+routes; the docs page and this document are the only /api rules left undeclared.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
-from functools import cache
+import re
 from typing import Any
 
-from flask import Response, jsonify, render_template, url_for
+from flask import Flask, Response, current_app, jsonify, render_template, url_for
 from pydantic import BaseModel, TypeAdapter
+from werkzeug.routing import Rule
 
-from checkout.api.routes import GENEROUS, bp
-from checkout.api.schemas import common, seed
-from checkout.api.schemas import v1 as v1_schemas
+from checkout.api.operations import GENEROUS, Operation, declaration
+from checkout.api.routes import bp
+from checkout.api.schemas.common import ErrorBody
 from checkout.extensions import limiter
 from checkout.services import idempotency
-from checkout.services import presenters as p
 
 REF = "#/components/schemas/{model}"
 API_VERSION = "1.0.0"
+EXTENSION_KEY = "checkout.openapi"
 
 ANSWERS = {200: "OK", 201: "Created", 503: "The store is down (`status` is `down`)"}
 # What each error status means, unless an operation says more precisely.
@@ -40,312 +40,9 @@ ERRORS: dict[int, str] = {
     502: "The wallet provider did not answer",
     503: "The store is unavailable (retry after Retry-After seconds)",
 }
+MASTER_ONLY = "Only ADMIN_SECRET may manage API keys, or a foreign Origin"
+_VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    endpoint: str  # the Flask endpoint (without the blueprint) and the operationId
-    summary: str
-    tag: str
-    answers: dict[int, type[BaseModel]]  # success (and non-error) answers
-    errors: tuple[int, ...]  # answered with common.ErrorBody
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    path_params: dict[str, Any] = field(default_factory=dict)  # name -> annotated type
-    secured: bool = False
-    idempotent: bool = False
-    notes: dict[int, str] = field(default_factory=dict)  # error descriptions that differ
-    description: str = ""
-
-
-SEED = "Seed API"
-SESSIONS = "Checkout sessions"
-WEBHOOKS = "Webhooks"
-KEYS = "API keys and payment links"
-POST_ERRORS = (400, 403, 413, 429, 503)
-
-OPERATIONS: tuple[Operation, ...] = (
-    # -- the seed's endpoints ---------------------------------------------------------
-    Operation(
-        "get",
-        "/health",
-        "health",
-        "Health of the store and the wallet provider",
-        SEED,
-        {200: seed.HealthResponse, 503: seed.HealthResponse},
-        (),
-        description="Never calls the wallet; 503 (status `down`) when the store is unreachable.",
-    ),
-    Operation(
-        "get",
-        "/api/nonce",
-        "issue_nonce",
-        "A single-use nonce for create-payment-session",
-        SEED,
-        {200: seed.NonceResponse},
-        (403, 429, 503),
-    ),
-    Operation(
-        "post",
-        "/api/create-payment-session",
-        "create_payment_session",
-        "Open a checkout (the seed's request, plus a nonce)",
-        SEED,
-        {200: p.CreatePaymentSessionResponse},
-        (400, 401, 403, 409, 413, 429, 503),
-        body=seed.CreatePaymentSessionBody,
-        notes={
-            401: "The nonce is missing, unknown, expired or already used",
-            409: "The orderId is already used",
-            503: "No distinct amount is free right now, the wallet or the store is unavailable",
-        },
-    ),
-    Operation(
-        "get",
-        "/api/payment-status/{orderId}",
-        "payment_status",
-        "The status of a checkout",
-        SEED,
-        {200: seed.PaymentStatusResponse},
-        (403, 404, 429, 503),
-        path_params={"orderId": common.OrderId},
-    ),
-    Operation(
-        "post",
-        "/api/payment-done",
-        "payment_done",
-        "The customer says they paid: check the wallet now",
-        SEED,
-        {200: seed.PaymentDoneResponse},
-        (*POST_ERRORS, 404),
-        body=seed.OrderRefBody,
-    ),
-    Operation(
-        "post",
-        "/api/payment-cancel",
-        "payment_cancel",
-        "Cancel a pending checkout",
-        SEED,
-        {200: seed.PaymentCancelResponse},
-        (*POST_ERRORS, 404, 409),
-        body=seed.OrderRefBody,
-        notes={409: "The checkout is already completed or expired"},
-    ),
-    Operation(
-        "get",
-        "/api/upi-qr",
-        "upi_qr",
-        "A UPI payment string and its QR code for an amount",
-        SEED,
-        {200: seed.UpiQrResponse},
-        (400, 403, 429),
-        query=seed.UpiQrQuery,
-    ),
-    Operation(
-        "get",
-        "/api/balance",
-        "balance",
-        "The wallet balance",
-        SEED,
-        {200: seed.BalanceResponse},
-        (401, 403, 429, 502, 503),
-        secured=True,
-    ),
-    Operation(
-        "get",
-        "/api/order/{orderId}",
-        "order",
-        "A paid order",
-        SEED,
-        {200: seed.OrderResponse},
-        (401, 403, 404, 429, 503),
-        path_params={"orderId": common.OrderId},
-        secured=True,
-    ),
-    Operation(
-        "post",
-        "/api/sandbox/credit",
-        "sandbox_credit",
-        "Sandbox only: pay a checkout exactly, or credit any amount",
-        SEED,
-        {200: seed.SandboxCreditResponse},
-        (*POST_ERRORS, 404, 409),
-        body=seed.SandboxCreditBody,
-        notes={
-            404: "Not in sandbox mode, or no such checkout",
-            409: "The checkout is already paid",
-        },
-    ),
-    # -- merchant API: checkout sessions ----------------------------------------------
-    Operation(
-        "post",
-        "/api/v1/checkout-sessions",
-        "create_checkout_session",
-        "Create a checkout session",
-        SESSIONS,
-        {201: p.CheckoutSession},
-        (*POST_ERRORS, 401, 409),
-        body=v1_schemas.CreateCheckoutSessionBody,
-        secured=True,
-        idempotent=True,
-        notes={
-            409: "The orderId is already used, or the Idempotency-Key was used with "
-            "another body (or its first request is still running)",
-            503: "No distinct amount is free right now, the wallet or the store is unavailable",
-        },
-    ),
-    Operation(
-        "get",
-        "/api/v1/checkout-sessions",
-        "list_checkout_sessions",
-        "List checkout sessions, newest first",
-        SESSIONS,
-        {200: v1_schemas.CheckoutSessionList},
-        (400, 401, 403, 404, 429, 503),
-        query=v1_schemas.ListCheckoutSessionsQuery,
-        secured=True,
-        notes={404: "startingAfter names no checkout session"},
-    ),
-    Operation(
-        "get",
-        "/api/v1/checkout-sessions/{id}",
-        "get_checkout_session",
-        "A checkout session",
-        SESSIONS,
-        {200: p.CheckoutSession},
-        (401, 403, 404, 429, 503),
-        path_params={"id": p.SessionId},
-        secured=True,
-    ),
-    Operation(
-        "post",
-        "/api/v1/checkout-sessions/{id}/cancel",
-        "cancel_checkout_session",
-        "Cancel a checkout session",
-        SESSIONS,
-        {200: p.CheckoutSession},
-        (400, 401, 403, 404, 409, 413, 429, 503),
-        path_params={"id": p.SessionId},
-        secured=True,
-        idempotent=True,
-        notes={
-            400: "The Idempotency-Key is malformed",
-            409: "The session is already completed or expired, or the Idempotency-Key conflicts",
-        },
-    ),
-    # -- merchant API: webhooks ---------------------------------------------------------
-    Operation(
-        "post",
-        "/api/v1/webhook-endpoints",
-        "create_webhook_endpoint",
-        "Register a webhook endpoint (answers its signing secret once)",
-        WEBHOOKS,
-        {201: p.WebhookEndpointWithSecret},
-        (*POST_ERRORS, 401),
-        body=v1_schemas.CreateWebhookEndpointBody,
-        secured=True,
-    ),
-    Operation(
-        "get",
-        "/api/v1/webhook-endpoints",
-        "list_webhook_endpoints",
-        "List active webhook endpoints",
-        WEBHOOKS,
-        {200: v1_schemas.WebhookEndpointList},
-        (401, 403, 429, 503),
-        secured=True,
-    ),
-    Operation(
-        "delete",
-        "/api/v1/webhook-endpoints/{endpointId}",
-        "delete_webhook_endpoint",
-        "Delete a webhook endpoint",
-        WEBHOOKS,
-        {200: v1_schemas.DeletedWebhookEndpoint},
-        (401, 403, 404, 429, 503),
-        path_params={"endpointId": p.EndpointId},
-        secured=True,
-    ),
-    Operation(
-        "get",
-        "/api/v1/webhook-deliveries",
-        "list_webhook_deliveries",
-        "List webhook deliveries, newest first",
-        WEBHOOKS,
-        {200: v1_schemas.WebhookDeliveryList},
-        (400, 401, 403, 429, 503),
-        query=v1_schemas.ListWebhookDeliveriesQuery,
-        secured=True,
-    ),
-    Operation(
-        "post",
-        "/api/v1/webhook-deliveries/{deliveryId}/retry",
-        "retry_webhook_delivery",
-        "Send a delivery again now",
-        WEBHOOKS,
-        {200: p.WebhookDeliveryView},
-        (401, 403, 404, 429, 503),
-        path_params={"deliveryId": p.DeliveryId},
-        secured=True,
-        notes={404: "No such delivery, or it is being sent right now"},
-    ),
-    # -- merchant API: API keys and payment links ---------------------------------------
-    Operation(
-        "post",
-        "/api/v1/api-keys",
-        "create_api_key",
-        "Create an API key (ADMIN_SECRET only; answers the key once)",
-        KEYS,
-        {201: p.ApiKeyWithSecret},
-        (*POST_ERRORS, 401),
-        body=v1_schemas.CreateApiKeyBody,
-        secured=True,
-        notes={403: "Only ADMIN_SECRET may manage API keys, or a foreign Origin"},
-    ),
-    Operation(
-        "get",
-        "/api/v1/api-keys",
-        "list_api_keys",
-        "List API keys (ADMIN_SECRET only)",
-        KEYS,
-        {200: v1_schemas.ApiKeyList},
-        (401, 403, 429, 503),
-        secured=True,
-        notes={403: "Only ADMIN_SECRET may manage API keys, or a foreign Origin"},
-    ),
-    Operation(
-        "delete",
-        "/api/v1/api-keys/{keyId}",
-        "revoke_api_key",
-        "Revoke an API key (ADMIN_SECRET only)",
-        KEYS,
-        {200: v1_schemas.RevokedApiKey},
-        (401, 403, 404, 429, 503),
-        path_params={"keyId": p.ApiKeyId},
-        secured=True,
-        notes={
-            403: "Only ADMIN_SECRET may manage API keys, or a foreign Origin",
-            404: "No active API key with this id",
-        },
-    ),
-    Operation(
-        "post",
-        "/api/v1/payment-links",
-        "create_payment_link",
-        "Create a payment link (fixed amount, or a min-max range)",
-        KEYS,
-        {201: p.PaymentLinkView},
-        (*POST_ERRORS, 401, 409),
-        body=v1_schemas.CreatePaymentLinkBody,
-        secured=True,
-        notes={409: "The slug is taken"},
-    ),
-)
-
-# Routes on the blueprint that are not JSON API operations.
-UNDOCUMENTED_ENDPOINTS = frozenset({"openapi_json", "docs"})
 
 DESCRIPTION = """\
 A self-hosted UPI payment gateway. The seed API (`/api/*`) serves browsers on
@@ -359,7 +56,8 @@ string (`1018`, `"1018.50"`), answers always carry numbers. Every error answers
 
 
 class SchemaConflict(RuntimeError):
-    """Two models produced different schemas under one component name."""
+    """The declarations make no single document: two schemas under one name, or a path
+    whose declared variables are not the rule's."""
 
 
 def _add_component(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
@@ -447,10 +145,14 @@ def _retry_after() -> dict[str, Any]:
     return {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}}
 
 
-def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
+def _error_text(op: Operation, status: int) -> str:
+    return MASTER_ONLY if status == 403 and op.master_only else ERRORS[status]
+
+
+def _operation(op: Operation, operation_id: str, components: dict[str, Any]) -> dict[str, Any]:
     parameters = [
         _parameter(name, "path", TypeAdapter(kind).json_schema(), True)
-        for name, kind in op.path_params.items()
+        for name, kind in op.path.items()
     ]
     if op.query is not None:
         parameters += _query_parameters(op.query)
@@ -458,15 +160,15 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         parameters.append(_idempotency_header())
 
     responses: dict[str, Any] = {}
-    for status, model in op.answers.items():
+    for status, model in op.responses.items():
         responses[str(status)] = {
             "description": ANSWERS[status],
             "content": _json(_model_ref(model, components)),
         }
-    error_ref = _model_ref(common.ErrorBody, components)
-    for status in sorted(op.errors):
+    error_ref = _model_ref(ErrorBody, components)
+    for status in op.errors:
         response: dict[str, Any] = {
-            "description": op.notes.get(status, ERRORS[status]),
+            "description": op.notes.get(status) or _error_text(op, status),
             "content": _json(error_ref),
         }
         if status in (429, 503):
@@ -474,7 +176,7 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         responses[str(status)] = response
 
     document: dict[str, Any] = {
-        "operationId": op.endpoint,
+        "operationId": operation_id,
         "summary": op.summary,
         "tags": [op.tag],
     }
@@ -488,21 +190,41 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             "content": _json(_model_ref(op.body, components)),
         }
     document["responses"] = responses
-    document["security"] = [{"bearerAuth": []}] if op.secured else []
+    document["security"] = [{"bearerAuth": []}] if op.needs_key else []
     return document
 
 
-@cache
-def openapi_document() -> dict[str, Any]:
-    """The whole document; it depends on the code only, so it is built once."""
+def path_template(rule: Rule) -> str:
+    """A Flask rule as an OpenAPI path: `<orderId>` becomes `{orderId}`."""
+    return _VARIABLE.sub(r"{\1}", rule.rule)
+
+
+def operations(app: Flask) -> list[tuple[Rule, str, Operation]]:
+    """(rule, method, declaration) for every declared route, in the order they were added."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        op = declaration(app.view_functions[rule.endpoint])
+        if op is None:
+            continue
+        if set(op.path) != set(rule.arguments):
+            raise SchemaConflict(f"{rule.rule}: declared path {sorted(op.path)}")
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule, method.lower(), op))
+    return found
+
+
+def build_document(app: Flask) -> dict[str, Any]:
     components: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
-        paths.setdefault(op.path, {})[op.method] = _operation(op, components)
+    tags: dict[str, None] = {}
+    for rule, method, op in operations(app):
+        entry = _operation(op, rule.endpoint.rpartition(".")[2], components)
+        paths.setdefault(path_template(rule), {})[method] = entry
+        tags[op.tag] = None
     return {
         "openapi": "3.1.0",
         "info": {"title": "UPI Checkout API", "version": API_VERSION, "description": DESCRIPTION},
-        "tags": [{"name": tag} for tag in dict.fromkeys(op.tag for op in OPERATIONS)],
+        "tags": [{"name": tag} for tag in tags],
         "paths": paths,
         "components": {
             "schemas": dict(sorted(components.items())),
@@ -517,10 +239,18 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
+def openapi_document(app: Flask) -> dict[str, Any]:
+    """The app's document; it depends on the code only, so it is built once per app."""
+    document: dict[str, Any] | None = app.extensions.get(EXTENSION_KEY)
+    if document is None:
+        document = app.extensions[EXTENSION_KEY] = build_document(app)
+    return document
+
+
 @bp.get("/api/v1/openapi.json")
 @limiter.limit(GENEROUS)
 def openapi_json() -> Response:
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_app))
 
 
 @bp.get("/api/docs")

@@ -1,89 +1,66 @@
-"""JSON endpoints: parse, call one service, answer. Field names follow the seed exactly."""
+"""The seed's JSON endpoints (and /health): parse, call one service, answer.
+
+Field names and status codes follow the seed exactly. Each route is declared once,
+by its decorator and its signature (checkout.api.operations), which also reads the
+request and checks the answer.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
-from pydantic import BaseModel, ValidationError
+from flask import Blueprint, url_for
 
 from checkout import clock
 from checkout.api.auth import bearer_token, require_merchant
+from checkout.api.operations import POLLING, Routes
+from checkout.api.schemas.common import OrderId
 from checkout.api.schemas.seed import (
+    BalanceResponse,
     CreatePaymentSessionBody,
+    HealthResponse,
+    NonceResponse,
     OrderRefBody,
+    OrderResponse,
+    PaymentCancelResponse,
+    PaymentDoneResponse,
+    PaymentStatusResponse,
     SandboxCreditBody,
+    SandboxCreditResponse,
     UpiQrQuery,
+    UpiQrResponse,
 )
 from checkout.domain.money import rupees_decimal
 from checkout.domain.upi import build_upi_uri
-from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
 from checkout.providers.base import ProviderError
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts, early_tick, nonces, sandbox, seed, ticks
-from checkout.services.errors import BadGateway, InvalidRequest, NotFound, ServiceError
+from checkout.services import checkouts, early_tick, nonces, presenters, sandbox, seed, ticks
+from checkout.services.errors import BadGateway, NotFound
 from checkout.services.health import health_report
-from checkout.services.presenters import iso
-from checkout.storage.models import PaymentSession
+from checkout.services.presenters import CreatePaymentSessionResponse
 
 bp = Blueprint("api", __name__)
-
-Model = TypeVar("Model", bound=BaseModel)
-
-
-def _validation_context() -> dict[str, Any]:
-    return {"max_paise": current_gateway().settings.max_amount_paise}
+seed_api = Routes(bp, tag="Seed API")
+NO_AMOUNT_FREE = "No distinct amount is free right now, the wallet or the store is unavailable"
 
 
-def validation_details(exc: ValidationError) -> list[dict[str, str]]:
-    details = []
-    for error in exc.errors(include_url=False):
-        # A rule across fields (a model validator) names the field to fix in its context.
-        named = (error.get("ctx") or {}).get("field")
-        field = ".".join(str(part) for part in error["loc"]) or str(named or "body")
-        message = error["msg"].removeprefix("Value error, ")
-        details.append({"field": field, "message": message})
-    return details
+def hosted_url(token: str) -> str:
+    """The hosted pay page of a checkout, on the host the merchant's customers use."""
+    return public_base_url() + url_for("pay.page", token=token)
 
 
-def _validated(model: type[Model], data: Any) -> Model:
-    """The request as the model reads it; what it refuses is the client's error (400)."""
-    try:
-        return model.model_validate(data, context=_validation_context())
-    except ValidationError as exc:
-        raise InvalidRequest("Validation failed", validation_details(exc)) from None
-
-
-def parse_body(model: type[Model]) -> Model:
-    if not request.is_json:
-        raise ServiceError(
-            "Request body must be JSON",
-            field="body",
-            detail="send Content-Type: application/json",
-        )
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ServiceError(
-            "Request body must be a JSON object", field="body", detail="expected a JSON object"
-        )
-    return _validated(model, data)
-
-
-def parse_query(model: type[Model]) -> Model:
-    return _validated(model, request.args.to_dict())
-
-
-def hosted_url(session: PaymentSession) -> str:
-    return public_base_url() + url_for("pay.page", token=session.token)
-
-
-def upi_uri_for(session: PaymentSession) -> str:
-    return checkouts.payment_uri(session, current_gateway().settings)
-
-
-# -- rate limits ------------------------------------------------------------------------
+def checkout_request(
+    order_id: str | None, amount_paise: int, **details: Any
+) -> checkouts.CheckoutRequest:
+    """What a create asks the checkout service for; with no orderId given, one is made up."""
+    return checkouts.CheckoutRequest(
+        order_id=order_id or checkouts.new_order_id(),
+        amount_paise=amount_paise,
+        ip=client_ip(),
+        **details,
+    )
 
 
 def _create_limit() -> str:
@@ -91,72 +68,70 @@ def _create_limit() -> str:
     return f"{settings.rate_limit_max_requests} per {settings.rate_limit_window_ms // 1000} seconds"
 
 
-GENEROUS = "120 per minute"
-POLLING = "600 per minute"
-
-
 # -- health -----------------------------------------------------------------------------
 
 
-@bp.get("/health")
-@limiter.exempt
-def health() -> tuple[Response, int]:
+@seed_api.get(
+    "/health",
+    "Health of the store and the wallet provider",
+    limit=None,
+    responses={200: HealthResponse, 503: HealthResponse},
+    description="Never calls the wallet; 503 (status `down`) when the store is unreachable.",
+)
+def health() -> tuple[HealthResponse, int]:
     gateway = current_gateway()
     receive_only = gateway.settings.wallet_receive_only
     status, body = health_report(gateway.store, gateway.provider, receive_only=receive_only)
-    return jsonify({"status": body.pop("status"), "timestamp": iso(clock.utcnow()), **body}), status
+    return HealthResponse(
+        status=body["status"], timestamp=clock.utcnow(), checks=body["checks"]
+    ), status
 
 
 # -- the seed's endpoints ---------------------------------------------------------------
 
 
-@bp.get("/api/nonce")
-@limiter.limit(GENEROUS)
-def issue_nonce() -> Response:
+@seed_api.get("/api/nonce", "A single-use nonce for create-payment-session")
+def issue_nonce() -> NonceResponse:
     gateway = current_gateway()
     lifetime = timedelta(minutes=gateway.settings.nonce_expiry_minutes)
     value = nonces.issue_nonce(gateway.store, ip=client_ip(), now=clock.utcnow(), lifetime=lifetime)
-    return jsonify({"nonce": value, "expiresInSeconds": int(lifetime.total_seconds())})
+    return NonceResponse(nonce=value, expiresInSeconds=int(lifetime.total_seconds()))
 
 
-@bp.post("/api/create-payment-session")
-@limiter.limit(_create_limit)
-def create_payment_session() -> Response:
-    body = parse_body(CreatePaymentSessionBody)
+@seed_api.post(
+    "/api/create-payment-session",
+    "Open a checkout (the seed's request, plus a nonce)",
+    limit=_create_limit,
+    errors=(401, 409),
+    notes={
+        401: "The nonce is missing, unknown, expired or already used",
+        409: "The orderId is already used",
+        503: NO_AMOUNT_FREE,
+    },
+)
+def create_payment_session(body: CreatePaymentSessionBody) -> CreatePaymentSessionResponse:
+    wanted = checkout_request(
+        body.orderId,
+        body.total_paise,
+        source="seed",
+        base_price_paise=body.basePrice,
+        tax_paise=body.tax,
+        product_details=body.productDetails,
+        delivery_details=body.deliveryDetails,
+        email=body.email,
+        coupon_code=body.couponCode or None,
+    )
     gateway = current_gateway()
-    now = clock.utcnow()
     session = checkouts.create_checkout_with_nonce(
         gateway.store,
         gateway.provider,
         gateway.settings,
-        checkouts.CheckoutRequest(
-            order_id=body.orderId or checkouts.new_order_id(),
-            amount_paise=body.total_paise,
-            source="seed",
-            base_price_paise=body.basePrice,
-            tax_paise=body.tax,
-            product_details=body.productDetails,
-            delivery_details=body.deliveryDetails,
-            email=body.email,
-            coupon_code=body.couponCode or None,
-            ip=client_ip(),
-        ),
+        wanted,
         nonce=body.nonce,
-        now=now,
+        now=clock.utcnow(),
     )
-    uri = upi_uri_for(session)
-    return jsonify(
-        {
-            "success": True,
-            "orderId": session.orderId,
-            "amount": rupees_decimal(session.amountPaise),
-            "url": hosted_url(session),
-            "status": session.status,
-            "expiresAt": iso(session.expiresAt),
-            "upiString": uri,
-            "qrCode": qr_png_data_uri(uri),
-        }
-    )
+    url = hosted_url(session.token)
+    return presenters.created_payment_session(session, gateway.settings, url=url)
 
 
 def _merchant_caller() -> bool:
@@ -164,18 +139,19 @@ def _merchant_caller() -> bool:
     return bearer_token() is not None and require_merchant() is not None
 
 
-@bp.get("/api/payment-status/<order_id>")
-@limiter.limit(POLLING)
-def payment_status(order_id: str) -> Response:
+@seed_api.get(
+    "/api/payment-status/<orderId>", "The status of a checkout", limit=POLLING, errors=(404,)
+)
+def payment_status(orderId: OrderId) -> PaymentStatusResponse:
     store = current_gateway().store
-    session = seed.find(store, order_id, merchant=_merchant_caller(), now=clock.utcnow())
-    return jsonify({"status": session.status})
+    session = seed.find(store, orderId, merchant=_merchant_caller(), now=clock.utcnow())
+    return PaymentStatusResponse(status=session.status)
 
 
-@bp.post("/api/payment-done")
-@limiter.limit(GENEROUS)
-def payment_done() -> Response:
-    body = parse_body(OrderRefBody)
+@seed_api.post(
+    "/api/payment-done", "The customer says they paid: check the wallet now", errors=(404,)
+)
+def payment_done(body: OrderRefBody) -> PaymentDoneResponse:
     gateway = current_gateway()
     done = seed.payment_done(
         gateway.store,
@@ -185,17 +161,22 @@ def payment_done() -> Response:
         now_fn=clock.utcnow,
         ip=client_ip(),
     )
-    answer: dict[str, Any] = {"status": done.status, "diff": rupees_decimal(done.credited_paise)}
+    diff, expected = rupees_decimal(done.credited_paise), rupees_decimal(done.expected_paise)
     if done.status == "not-matched":
-        answer["sessionStatus"] = done.session_status
-    answer["expected"] = rupees_decimal(done.expected_paise)
-    return jsonify(answer)
+        # Only a miss names the checkout's own status.
+        return PaymentDoneResponse(
+            status=done.status, diff=diff, sessionStatus=done.session_status, expected=expected
+        )
+    return PaymentDoneResponse(status=done.status, diff=diff, expected=expected)
 
 
-@bp.post("/api/payment-cancel")
-@limiter.limit(GENEROUS)
-def payment_cancel() -> Response:
-    body = parse_body(OrderRefBody)
+@seed_api.post(
+    "/api/payment-cancel",
+    "Cancel a pending checkout",
+    errors=(404, 409),
+    notes={409: "The checkout is already completed or expired"},
+)
+def payment_cancel(body: OrderRefBody) -> PaymentCancelResponse:
     gateway = current_gateway()
     session = seed.cancel(
         gateway.store,
@@ -205,13 +186,11 @@ def payment_cancel() -> Response:
         now=clock.utcnow(),
         ip=client_ip(),
     )
-    return jsonify({"status": session.status})
+    return PaymentCancelResponse(status=session.status)
 
 
-@bp.get("/api/upi-qr")
-@limiter.limit(GENEROUS)
-def upi_qr() -> Response:
-    query = parse_query(UpiQrQuery)
+@seed_api.get("/api/upi-qr", "A UPI payment string and its QR code for an amount")
+def upi_qr(query: UpiQrQuery) -> UpiQrResponse:
     settings = current_gateway().settings
     uri = build_upi_uri(
         payee_vpa=settings.upi_id,
@@ -219,62 +198,49 @@ def upi_qr() -> Response:
         amount_paise=query.amount,
         note=query.note,
     )
-    return jsonify(
-        {
-            "upiString": uri,
-            "qrCode": qr_png_data_uri(uri),
-            "upiId": settings.upi_id,
-            "payeeName": settings.upi_payee_name,
-            "amount": rupees_decimal(query.amount),
-        }
+    return UpiQrResponse(
+        upiString=uri,
+        qrCode=qr_png_data_uri(uri),
+        upiId=settings.upi_id,
+        payeeName=settings.upi_payee_name,
+        amount=rupees_decimal(query.amount),
     )
 
 
-@bp.get("/api/balance")
-@limiter.limit(GENEROUS)
-def balance() -> Response:
-    require_merchant()
-    gateway = current_gateway()
+@seed_api.get("/api/balance", "The wallet balance", errors=(502,), secured=True)
+def balance() -> BalanceResponse:
     try:
-        paise = gateway.provider.balance()
+        paise = current_gateway().provider.balance()
     except ProviderError as exc:
         raise BadGateway(f"The wallet did not answer ({exc.reason})") from None
-    return jsonify({"balance": rupees_decimal(paise)})
+    return BalanceResponse(balance=rupees_decimal(paise))
 
 
-@bp.get("/api/order/<order_id>")
-@limiter.limit(GENEROUS)
-def order(order_id: str) -> Response:
-    require_merchant()
-    found = current_gateway().store.order_by_order_id(order_id)
+@seed_api.get("/api/order/<orderId>", "A paid order", errors=(404,), secured=True)
+def order(orderId: OrderId) -> OrderResponse:
+    found = current_gateway().store.order_by_order_id(orderId)
     if found is None:
         raise NotFound("Order not found", field="orderId", detail="no such order")
-    return jsonify(
-        {
-            "success": True,
-            "order": {
-                "orderId": found.orderId,
-                "productDetails": found.productDetails,
-                "deliveryDetails": found.deliveryDetails,
-                "email": found.email,
-                "totalAmount": rupees_decimal(found.totalAmountPaise),
-                "amountPaid": rupees_decimal(found.amountPaidPaise),
-                "status": found.status,
-                "paymentMethod": found.paymentMethod,
-                "late": found.late,
-                "createdAt": iso(found.createdAt),
-            },
-        }
-    )
+    return OrderResponse(success=True, order=presenters.order_view(found))
 
 
-@bp.post("/api/sandbox/credit")
-@limiter.limit(GENEROUS)
-def sandbox_credit() -> Response:
-    gateway = current_gateway()
-    if not gateway.settings.sandbox:
+def _sandbox_only() -> None:
+    if not current_gateway().settings.sandbox:
         raise NotFound("Not found")
-    body = parse_body(SandboxCreditBody)
+
+
+@seed_api.post(
+    "/api/sandbox/credit",
+    "Sandbox only: pay a checkout exactly, or credit any amount",
+    errors=(404, 409),
+    guard=_sandbox_only,
+    notes={
+        404: "Not in sandbox mode, or no such checkout",
+        409: "The checkout is already paid",
+    },
+)
+def sandbox_credit(body: SandboxCreditBody) -> SandboxCreditResponse:
+    gateway = current_gateway()
     now = clock.utcnow()
     if body.orderId is not None:
         amount, new_balance = sandbox.pay_checkout(
@@ -289,4 +255,6 @@ def sandbox_credit() -> Response:
         assert body.amount is not None
         amount = body.amount
         new_balance = sandbox.credit_wallet(gateway.store, amount, now=now)
-    return jsonify({"credited": rupees_decimal(amount), "balance": rupees_decimal(new_balance)})
+    return SandboxCreditResponse(
+        credited=rupees_decimal(amount), balance=rupees_decimal(new_balance)
+    )

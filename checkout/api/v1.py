@@ -1,4 +1,4 @@
-"""Merchant API `/api/v1`: checkout sessions, webhook endpoints and deliveries.
+"""Merchant API `/api/v1`: checkout sessions, webhook endpoints and deliveries, keys and links.
 
 Every route needs a Bearer key (a managed API key, or ADMIN_SECRET as the
 master key). Creates and cancels honour `Idempotency-Key`.
@@ -6,46 +6,52 @@ master key). Creates and cancels honour `Idempotency-Key`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request, url_for
+from flask import url_for
 
 from checkout import clock
-from checkout.api.auth import require_merchant
-from checkout.api.routes import (
-    GENEROUS,
-    POLLING,
-    bp,
-    hosted_url,
-    parse_body,
-    parse_query,
-    upi_uri_for,
-)
+from checkout.api.auth import current_caller
+from checkout.api.operations import POLLING, Routes
+from checkout.api.routes import NO_AMOUNT_FREE, bp, checkout_request, hosted_url
 from checkout.api.schemas.v1 import (
+    ApiKeyList,
+    CheckoutSessionList,
     CreateApiKeyBody,
     CreateCheckoutSessionBody,
     CreatePaymentLinkBody,
     CreateWebhookEndpointBody,
+    DeletedWebhookEndpoint,
     ListCheckoutSessionsQuery,
     ListWebhookDeliveriesQuery,
+    RevokedApiKey,
+    WebhookDeliveryList,
+    WebhookEndpointList,
 )
-from checkout.errors import error_answer
-from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
-from checkout.services import checkouts, idempotency, keys, links, outbox
-from checkout.services.errors import Forbidden, NotFound, ServiceError
-from checkout.services.presenters import internal_session_id, iso, public_session_id, session_data
-from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
-from checkout.storage.models import PaymentSession
+from checkout.services import checkouts, keys, links, outbox, presenters
+from checkout.services.errors import NotFound
+from checkout.services.presenters import (
+    ApiKeyId,
+    ApiKeyWithSecret,
+    CheckoutSession,
+    DeliveryId,
+    EndpointId,
+    PaymentLinkView,
+    SessionId,
+    WebhookDeliveryView,
+    WebhookEndpointWithSecret,
+    internal_session_id,
+)
+
+sessions = Routes(bp, tag="Checkout sessions", secured=True)
+hooks = Routes(bp, tag="Webhooks", secured=True)
+keys_and_links = Routes(bp, tag="API keys and payment links", secured=True)
 
 
-def session_view(session: PaymentSession) -> dict[str, Any]:
-    return {**session_data(session), "url": hosted_url(session), "upiString": upi_uri_for(session)}
-
-
-def _session(public_id: str) -> PaymentSession:
+def _session(public_id: str) -> Any:
+    """The checkout behind a public id, expired on read if its time is up; 404 if none."""
     gateway = current_gateway()
     internal = internal_session_id(public_id)
     session = gateway.store.session_by_id(internal) if internal else None
@@ -54,264 +60,199 @@ def _session(public_id: str) -> PaymentSession:
     return checkouts.apply_expiry(gateway.store, session, now=clock.utcnow())
 
 
-def _idempotent(route: str, produce: Callable[[], tuple[dict[str, Any], int]]) -> Response:
-    """Run once per Idempotency-Key; a retry with the same body gets the first answer."""
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        body, status = produce()
-        response = jsonify(body)
-        response.status_code = status
-        return response
-
-    def run() -> tuple[int, str]:
-        try:
-            body, status = produce()
-        except ServiceError as exc:
-            if exc.status >= 500:
-                raise  # nothing was decided: the key is released for a retry
-            # A refusal is the answer this key keeps, written once by the one error path.
-            refused = error_answer(exc)
-            return refused.status_code, refused.get_data(as_text=True)
-        return status, current_app.json.dumps(body)
-
-    status, text, replayed = idempotency.run_once(
-        current_gateway().merchant,
-        scope=f"{g.caller.key_id}:{route}",
-        key=key,
-        body=request.get_data(),
-        now=clock.utcnow(),
-        produce=run,
+def _shown(session: Any) -> CheckoutSession:
+    return presenters.checkout_session(
+        session, current_gateway().settings, url=hosted_url(session.token)
     )
-    response = Response(text, status=status, mimetype="application/json")
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
 
 
 # -- checkout sessions ------------------------------------------------------------------
 
 
-@bp.post("/api/v1/checkout-sessions")
-@limiter.limit(GENEROUS)
-def create_checkout_session() -> Response:
-    caller = require_merchant()
-    body = parse_body(CreateCheckoutSessionBody)
+@sessions.post(
+    "/api/v1/checkout-sessions",
+    "Create a checkout session",
+    status=201,
+    errors=(409,),
+    idempotency_scope="create-checkout-session",
+    notes={
+        409: "The orderId is already used, or the Idempotency-Key was used with "
+        "another body (or its first request is still running)",
+        503: NO_AMOUNT_FREE,
+    },
+)
+def create_checkout_session(body: CreateCheckoutSessionBody) -> CheckoutSession:
+    caller = current_caller()  # its key signs the return redirect
+    wanted = checkout_request(
+        body.orderId,
+        body.amount,
+        source="v1",
+        email=body.customer.email,
+        description=body.description,
+        customer=body.customer.model_dump(exclude_none=True),
+        metadata=body.metadata,
+        return_url=body.returnUrl,
+        cancel_url=body.cancelUrl,
+        expires_in_minutes=body.expiresInMinutes,
+        key_id=caller.key_id,
+    )
     gateway = current_gateway()
-
-    def create() -> tuple[dict[str, Any], int]:
-        session = checkouts.create_checkout(
-            gateway.store,
-            gateway.provider,
-            gateway.settings,
-            checkouts.CheckoutRequest(
-                order_id=body.orderId or checkouts.new_order_id(),
-                amount_paise=body.amount,
-                source="v1",
-                email=body.customer.email,
-                description=body.description,
-                customer=body.customer.model_dump(exclude_none=True),
-                metadata=body.metadata,
-                return_url=body.returnUrl,
-                cancel_url=body.cancelUrl,
-                expires_in_minutes=body.expiresInMinutes,
-                ip=client_ip(),
-                key_id=caller.key_id,
-            ),
-            now=clock.utcnow(),
-        )
-        return session_view(session), 201
-
-    return _idempotent("create-checkout-session", create)
+    session = checkouts.create_checkout(
+        gateway.store, gateway.provider, gateway.settings, wanted, now=clock.utcnow()
+    )
+    return _shown(session)
 
 
-@bp.get("/api/v1/checkout-sessions")
-@limiter.limit(POLLING)
-def list_checkout_sessions() -> Response:
-    require_merchant()
-    query = parse_query(ListCheckoutSessionsQuery)
-    gateway = current_gateway()
+@sessions.get(
+    "/api/v1/checkout-sessions",
+    "List checkout sessions, newest first",
+    limit=POLLING,
+    errors=(404,),
+    notes={404: "startingAfter names no checkout session"},
+)
+def list_checkout_sessions(query: ListCheckoutSessionsQuery) -> CheckoutSessionList:
     before: tuple[datetime, str] | None = None
     if query.startingAfter:
         cursor = _session(query.startingAfter)
         before = (cursor.createdAt, str(cursor.id))
-    found = gateway.store.list_sessions(
+    found = current_gateway().store.list_sessions(
         status=query.status,
         order_id=query.orderId,
         created_after=query.createdAfter,
         before=before,
         limit=query.limit + 1,
     )
-    page = found[: query.limit]
+    page = [_shown(session) for session in found[: query.limit]]
     has_more = len(found) > query.limit
-    return jsonify(
-        {
-            "object": "list",
-            "data": [session_view(s) for s in page],
-            "hasMore": has_more,
-            "nextCursor": public_session_id(page[-1]) if has_more and page else None,
-        }
+    return CheckoutSessionList(
+        object="list",
+        data=page,
+        hasMore=has_more,
+        nextCursor=page[-1].id if has_more and page else None,
     )
 
 
-@bp.get("/api/v1/checkout-sessions/<session_id>")
-@limiter.limit(POLLING)
-def get_checkout_session(session_id: str) -> Response:
-    require_merchant()
-    return jsonify(session_view(_session(session_id)))
+@sessions.get("/api/v1/checkout-sessions/<id>", "A checkout session", limit=POLLING, errors=(404,))
+def get_checkout_session(id: SessionId) -> CheckoutSession:
+    return _shown(_session(id))
 
 
-@bp.post("/api/v1/checkout-sessions/<session_id>/cancel")
-@limiter.limit(GENEROUS)
-def cancel_checkout_session(session_id: str) -> Response:
-    require_merchant()
+@sessions.post(
+    "/api/v1/checkout-sessions/<id>/cancel",
+    "Cancel a checkout session",
+    errors=(404, 409),
+    idempotency_scope="cancel:{id}",
+    notes={
+        400: "The Idempotency-Key is malformed",
+        409: "The session is already completed or expired, or the Idempotency-Key conflicts",
+    },
+)
+def cancel_checkout_session(id: SessionId) -> CheckoutSession:
     gateway = current_gateway()
-
-    def cancel() -> tuple[dict[str, Any], int]:
-        session = _session(session_id)
-        cancelled = checkouts.cancel_checkout(
-            gateway.store, gateway.settings, session.orderId, now=clock.utcnow(), ip=client_ip()
-        )
-        return session_view(cancelled), 200
-
-    return _idempotent(f"cancel:{session_id}", cancel)
+    session = _session(id)
+    cancelled = checkouts.cancel_checkout(
+        gateway.store, gateway.settings, session.orderId, now=clock.utcnow(), ip=client_ip()
+    )
+    return _shown(cancelled)
 
 
 # -- webhooks ---------------------------------------------------------------------------
 
 
-def endpoint_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    return {
-        "id": endpoint.endpointId,
-        "url": outbox.shown_url(endpoint.url),
-        "events": list(endpoint.events),
-        "active": endpoint.active,
-        "createdAt": iso(endpoint.createdAt),
-    }
-
-
-def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
-    return {
-        "id": delivery.deliveryId,
-        "eventId": delivery.eventId,
-        "type": delivery.type,
-        "endpointId": delivery.endpointId,
-        "url": outbox.shown_url(delivery.url),
-        "status": delivery.status,
-        "attempts": delivery.attempts,
-        "nextAttemptAt": iso(delivery.nextAttemptAt) if delivery.status == "pending" else None,
-        "lastStatusCode": delivery.lastStatusCode,
-        "lastError": delivery.lastError,
-        "createdAt": iso(delivery.createdAt),
-        "deliveredAt": iso(delivery.deliveredAt),
-    }
-
-
-@bp.post("/api/v1/webhook-endpoints")
-@limiter.limit(GENEROUS)
-def create_webhook_endpoint() -> tuple[Response, int]:
-    require_merchant()
-    body = parse_body(CreateWebhookEndpointBody)
+@hooks.post(
+    "/api/v1/webhook-endpoints",
+    "Register a webhook endpoint (answers its signing secret once)",
+    status=201,
+)
+def create_webhook_endpoint(body: CreateWebhookEndpointBody) -> WebhookEndpointWithSecret:
     gateway = current_gateway()
     endpoint = outbox.add_endpoint(
         gateway.merchant, gateway.settings, url=body.url, events=body.events, now=clock.utcnow()
     )
-    # The signing secret is shown here once; later reads never include it.
-    return jsonify({**endpoint_view(endpoint), "secret": endpoint.secret}), 201
+    return presenters.new_endpoint_view(endpoint)
 
 
-@bp.get("/api/v1/webhook-endpoints")
-@limiter.limit(GENEROUS)
-def list_webhook_endpoints() -> Response:
-    require_merchant()
+@hooks.get("/api/v1/webhook-endpoints", "List active webhook endpoints")
+def list_webhook_endpoints() -> WebhookEndpointList:
     endpoints = current_gateway().merchant.endpoints()
-    return jsonify({"object": "list", "data": [endpoint_view(e) for e in endpoints]})
+    return WebhookEndpointList(object="list", data=[presenters.endpoint_view(e) for e in endpoints])
 
 
-@bp.delete("/api/v1/webhook-endpoints/<endpoint_id>")
-@limiter.limit(GENEROUS)
-def delete_webhook_endpoint(endpoint_id: str) -> Response:
-    require_merchant()
-    if not current_gateway().merchant.delete_endpoint(endpoint_id, clock.utcnow()):
+@hooks.delete("/api/v1/webhook-endpoints/<endpointId>", "Delete a webhook endpoint", errors=(404,))
+def delete_webhook_endpoint(endpointId: EndpointId) -> DeletedWebhookEndpoint:
+    if not current_gateway().merchant.delete_endpoint(endpointId, clock.utcnow()):
         raise NotFound("Webhook endpoint not found", field="id", detail="unknown")
-    return jsonify({"id": endpoint_id, "deleted": True})
+    return DeletedWebhookEndpoint(id=endpointId, deleted=True)
 
 
-@bp.get("/api/v1/webhook-deliveries")
-@limiter.limit(GENEROUS)
-def list_webhook_deliveries() -> Response:
-    require_merchant()
-    query = parse_query(ListWebhookDeliveriesQuery)
+@hooks.get("/api/v1/webhook-deliveries", "List webhook deliveries, newest first")
+def list_webhook_deliveries(query: ListWebhookDeliveriesQuery) -> WebhookDeliveryList:
     deliveries = current_gateway().merchant.deliveries(
         status=query.status, event_id=query.eventId, limit=query.limit
     )
-    return jsonify({"object": "list", "data": [delivery_view(d) for d in deliveries]})
+    return WebhookDeliveryList(
+        object="list", data=[presenters.delivery_view(d) for d in deliveries]
+    )
 
 
-@bp.post("/api/v1/webhook-deliveries/<delivery_id>/retry")
-@limiter.limit(GENEROUS)
-def retry_webhook_delivery(delivery_id: str) -> Response:
-    require_merchant()
-    delivery = outbox.retry(current_gateway().merchant, delivery_id, now=clock.utcnow())
-    return jsonify(delivery_view(delivery))
+@hooks.post(
+    "/api/v1/webhook-deliveries/<deliveryId>/retry",
+    "Send a delivery again now",
+    errors=(404,),
+    notes={404: "No such delivery, or it is being sent right now"},
+)
+def retry_webhook_delivery(deliveryId: DeliveryId) -> WebhookDeliveryView:
+    delivery = outbox.retry(current_gateway().merchant, deliveryId, now=clock.utcnow())
+    return presenters.delivery_view(delivery)
 
 
 # -- API keys and payment links (what the CLI asks a running server for) ---------------
 
 
-def _require_master() -> None:
-    if require_merchant().key_id != keys.MASTER_KEY_ID:
-        raise Forbidden("Only ADMIN_SECRET may manage API keys")
-
-
-def key_view(record: ApiKey) -> dict[str, Any]:
-    return {
-        "id": record.keyId,
-        "name": record.name,
-        "mode": record.mode,
-        "prefix": record.prefix,
-        "createdAt": iso(record.createdAt),
-        "revokedAt": iso(record.revokedAt),
-        "lastUsedAt": iso(record.lastUsedAt),
-    }
-
-
-@bp.post("/api/v1/api-keys")
-@limiter.limit(GENEROUS)
-def create_api_key() -> tuple[Response, int]:
-    _require_master()
-    body = parse_body(CreateApiKeyBody)
+@keys_and_links.post(
+    "/api/v1/api-keys",
+    "Create an API key (ADMIN_SECRET only; answers the key once)",
+    status=201,
+    master_only=True,
+)
+def create_api_key(body: CreateApiKeyBody) -> ApiKeyWithSecret:
     gateway = current_gateway()
     issued = keys.create_key(
         gateway.merchant, name=body.name, sandbox=gateway.settings.sandbox, now=clock.utcnow()
     )
-    view = {**key_view(issued.record), "secret": issued.secret}
-    return jsonify({**view, "signingKey": issued.record.signingKey}), 201
+    return presenters.issued_key_view(issued)
 
 
-@bp.get("/api/v1/api-keys")
-@limiter.limit(GENEROUS)
-def list_api_keys() -> Response:
-    _require_master()
+@keys_and_links.get("/api/v1/api-keys", "List API keys (ADMIN_SECRET only)", master_only=True)
+def list_api_keys() -> ApiKeyList:
     records = current_gateway().merchant.api_keys()
-    return jsonify({"object": "list", "data": [key_view(r) for r in records]})
+    return ApiKeyList(object="list", data=[presenters.key_view(r) for r in records])
 
 
-@bp.delete("/api/v1/api-keys/<key_id>")
-@limiter.limit(GENEROUS)
-def revoke_api_key(key_id: str) -> Response:
-    _require_master()
-    if not current_gateway().merchant.revoke_key(key_id, clock.utcnow()):
+@keys_and_links.delete(
+    "/api/v1/api-keys/<keyId>",
+    "Revoke an API key (ADMIN_SECRET only)",
+    errors=(404,),
+    master_only=True,
+    notes={404: "No active API key with this id"},
+)
+def revoke_api_key(keyId: ApiKeyId) -> RevokedApiKey:
+    if not current_gateway().merchant.revoke_key(keyId, clock.utcnow()):
         raise NotFound("No active API key with this id", field="id", detail="unknown")
-    return jsonify({"id": key_id, "revoked": True})
+    return RevokedApiKey(id=keyId, revoked=True)
 
 
-@bp.post("/api/v1/payment-links")
-@limiter.limit(GENEROUS)
-def create_payment_link() -> tuple[Response, int]:
-    require_merchant()
-    body = parse_body(CreatePaymentLinkBody)
+@keys_and_links.post(
+    "/api/v1/payment-links",
+    "Create a payment link (fixed amount, or a min-max range)",
+    status=201,
+    errors=(409,),
+    notes={409: "The slug is taken"},
+)
+def create_payment_link(body: CreatePaymentLinkBody) -> PaymentLinkView:
+    gateway = current_gateway()
     link = links.create_link(
-        current_gateway().links,
+        gateway.links,
         title=body.title,
         amount_paise=body.amount,
         min_paise=body.minAmount,
@@ -321,13 +262,5 @@ def create_payment_link() -> tuple[Response, int]:
         expires_in_minutes=body.expiresInMinutes,
         now=clock.utcnow(),
     )
-    return jsonify(
-        {
-            "slug": link.slug,
-            "title": link.title,
-            "amountHint": links.amount_hint(link),
-            "url": public_base_url() + url_for("pay.link_page", slug=link.slug),
-            "expiresInMinutes": links.expiry_minutes(link, current_gateway().settings),
-            "createdAt": iso(link.createdAt),
-        }
-    ), 201
+    url = public_base_url() + url_for("pay.link_page", slug=link.slug)
+    return presenters.link_view(link, gateway.settings, url=url)

@@ -54,19 +54,19 @@ class InvalidRequest(ServiceError):
 
 
 class Unauthorized(ServiceError):
-    status = 401
+    status = 401  # no key or nonce, or one nobody issued
 
 
 class Forbidden(ServiceError):
-    status = 403
+    status = 403  # a known caller that may not: a foreign origin, a key that is not the master
 
 
 class NotFound(ServiceError):
-    status = 404
+    status = 404  # also what a caller gets for what it may not see: the two look alike
 
 
 class Conflict(ServiceError):
-    status = 409
+    status = 409  # the state refuses it: already used, already paid, already cancelled
 
 
 class BadGateway(ServiceError):

@@ -20,7 +20,7 @@ KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 class InvalidIdempotencyKey(ServiceError):
-    status = 400
+    """Not 1-255 visible ASCII characters: a 400 before anything is claimed."""
 
 
 def run_once(

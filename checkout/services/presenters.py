@@ -1,14 +1,16 @@
-"""How stored things look from outside: one model per shape, for the API and the webhooks.
+"""How stored things look from outside: one model per shape, and the functions that fill them.
 
-Each model names, types and describes its fields once; the API answers with them
-and /api/v1/openapi.json documents them, and a checkout session's webhook payload
-is the same shape as its API answer.
+Each model names, types and describes its fields once. The API answers with these
+models (checkout.api writes what a view returns, and /api/v1/openapi.json documents
+the same classes), and a checkout session's webhook payload is the shape of its API
+answer. Filling a model validates it, so a presenter that drifts from its model
+fails in the tests instead of in a merchant's parser.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -16,18 +18,27 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StrictStr,
     WithJsonSchema,
 )
 
 from checkout.clock import iso
+from checkout.config import Settings
 from checkout.domain import vocabulary
 from checkout.domain.money import rupees_decimal
 from checkout.domain.vocabulary import SESSION_ID, pattern
 from checkout.domain.vocabulary import DeliveryStatus as _DeliveryStatus
 from checkout.domain.vocabulary import EventType as _EventType
 from checkout.domain.vocabulary import Status as _Status
-from checkout.storage.models import PaymentSession
+from checkout.qr import qr_png_data_uri
+from checkout.services.checkouts import payment_uri
+from checkout.services.keys import IssuedKey
+from checkout.services.links import amount_hint, expiry_minutes
+from checkout.services.webhook_addresses import shown_url
+from checkout.storage.links import PaymentLink
+from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
+from checkout.storage.models import Order, PaymentSession
 
 # The vocabulary's enums, documented inline (query parameters cannot hold references).
 Status = Annotated[_Status, WithJsonSchema({"type": "string", "enum": [*_Status]})]
@@ -37,6 +48,9 @@ DeliveryStatus = Annotated[
 EventType = Annotated[_EventType, WithJsonSchema({"type": "string", "enum": [*_EventType]})]
 SessionId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.SESSION_ID.regex))]
 EventId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.EVENT_ID.regex))]
+EndpointId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.ENDPOINT_ID.regex))]
+DeliveryId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.DELIVERY_ID.regex))]
+ApiKeyId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.API_KEY_ID.regex))]
 
 
 def _json_number(value: Any) -> Any:
@@ -46,23 +60,36 @@ def _json_number(value: Any) -> Any:
     return value
 
 
+# Kept a Decimal when dumped: checkout.jsonio writes it as a JSON number, digit for digit
+# (pydantic's JSON mode would write a string, and a float would round).
 Rupees = Annotated[
     Decimal,
     BeforeValidator(_json_number),
     WithJsonSchema({"type": "number", "description": "Rupees, at most two decimals"}),
 ]
 Timestamp = Annotated[
-    AwareDatetime, Field(description="ISO 8601 UTC, e.g. 2026-11-26T10:00:00.000Z")
+    AwareDatetime,
+    PlainSerializer(iso, return_type=str),
+    Field(description="ISO 8601 UTC, e.g. 2026-11-26T10:00:00.000Z"),
 ]
-EndpointId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.ENDPOINT_ID.regex))]
-DeliveryId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.DELIVERY_ID.regex))]
-ApiKeyId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.API_KEY_ID.regex))]
 
 
 class Reply(BaseModel):
-    """An answer documents every key it has: an undocumented key fails the tests."""
+    """An answer documents every key it has: an undocumented key is refused when it is built."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+Shown = TypeVar("Shown", bound=Reply)
+
+
+def plain(reply: Reply) -> dict[str, Any]:
+    """The answer as JSON-ready data: the fields its presenter set, in the model's order.
+
+    A field left unset (an optional one the answer does not carry) is left out rather
+    than written as null; amounts stay Decimal for checkout.jsonio to write exactly.
+    """
+    return reply.model_dump(mode="python", exclude_unset=True)
 
 
 class CreatePaymentSessionResponse(Reply):
@@ -95,7 +122,9 @@ class CustomerView(Reply):
     phone: str | None = None
 
 
-class CheckoutSession(Reply):
+class SessionView(Reply):
+    """A checkout session as its webhooks carry it."""
+
     id: SessionId
     orderId: str
     amount: Rupees = Field(description="The exact amount to pay (may carry a paise suffix)")
@@ -111,6 +140,11 @@ class CheckoutSession(Reply):
     expiresAt: Timestamp
     createdAt: Timestamp
     completedAt: Timestamp | None
+
+
+class CheckoutSession(SessionView):
+    """A checkout session as the merchant API answers it: where to send the customer."""
+
     url: str = Field(description="The hosted pay page to send the customer to")
     upiString: str
 
@@ -166,6 +200,9 @@ class PaymentLinkView(Reply):
     createdAt: Timestamp
 
 
+# -- presenters -----------------------------------------------------------------------
+
+
 def public_session_id(session: PaymentSession) -> str:
     return f"{SESSION_ID.prefix}{session.id}"
 
@@ -177,21 +214,108 @@ def internal_session_id(public_id: str) -> str | None:
     return public_id.removeprefix(SESSION_ID.prefix)
 
 
+def _filled(model: type[Shown], source: object, **given: Any) -> Shown:
+    """`model` filled from `source`: each field `given` names, else the attribute of its name.
+
+    A presenter so says only where a shape differs from what is stored; a field the
+    document lacks fails loudly here instead of going out missing, and a name given
+    that is no field is refused by the model.
+    """
+    fields = model.model_fields
+    values = {name: given.pop(name) if name in given else getattr(source, name) for name in fields}
+    return model(**values, **given)
+
+
+def session_view(session: PaymentSession) -> SessionView:
+    return _filled(
+        SessionView,
+        session,
+        id=public_session_id(session),
+        amount=rupees_decimal(session.amountPaise),
+        requestedAmount=rupees_decimal(session.totalAmountPaise),
+        currency="INR",
+        late=bool(session.late),
+        customer=CustomerView(**(session.customer or {})),
+        metadata=session.metadata or {},
+    )
+
+
 def session_data(session: PaymentSession) -> dict[str, Any]:
-    return {
-        "id": public_session_id(session),
-        "orderId": session.orderId,
-        "amount": rupees_decimal(session.amountPaise),
-        "requestedAmount": rupees_decimal(session.totalAmountPaise),
-        "currency": "INR",
-        "status": session.status,
-        "late": bool(session.late),
-        "description": session.description,
-        "customer": session.customer or {},
-        "metadata": session.metadata or {},
-        "returnUrl": session.returnUrl,
-        "cancelUrl": session.cancelUrl,
-        "expiresAt": iso(session.expiresAt),
-        "createdAt": iso(session.createdAt),
-        "completedAt": iso(session.completedAt),
-    }
+    """The `data.object` of a checkout session's webhook events."""
+    return plain(session_view(session))
+
+
+def checkout_session(session: PaymentSession, settings: Settings, *, url: str) -> CheckoutSession:
+    """The merchant API's session; `url` is its hosted page (only a request knows the host)."""
+    return CheckoutSession(
+        **dict(session_view(session)), url=url, upiString=payment_uri(session, settings)
+    )
+
+
+def created_payment_session(
+    session: PaymentSession, settings: Settings, *, url: str
+) -> CreatePaymentSessionResponse:
+    """The seed's create answer: the seed's fields, plus the page, the UPI string and its QR."""
+    uri = payment_uri(session, settings)
+    return _filled(
+        CreatePaymentSessionResponse,
+        session,
+        success=True,
+        amount=rupees_decimal(session.amountPaise),
+        url=url,
+        upiString=uri,
+        qrCode=qr_png_data_uri(uri),
+    )
+
+
+def order_view(order: Order) -> OrderView:
+    return _filled(
+        OrderView,
+        order,
+        totalAmount=rupees_decimal(order.totalAmountPaise),
+        amountPaid=rupees_decimal(order.amountPaidPaise),
+    )
+
+
+def endpoint_view(endpoint: WebhookEndpoint) -> WebhookEndpointView:
+    return _endpoint(WebhookEndpointView, endpoint)
+
+
+def new_endpoint_view(endpoint: WebhookEndpoint) -> WebhookEndpointWithSecret:
+    """As it is created: the signing secret is shown this once."""
+    return _endpoint(WebhookEndpointWithSecret, endpoint)
+
+
+def _endpoint(model: type[Shown], endpoint: WebhookEndpoint) -> Shown:
+    url = shown_url(endpoint.url)
+    return _filled(model, endpoint, id=endpoint.endpointId, url=url, events=[*endpoint.events])
+
+
+def delivery_view(delivery: WebhookDelivery) -> WebhookDeliveryView:
+    pending = delivery.status == _DeliveryStatus.PENDING
+    return _filled(
+        WebhookDeliveryView,
+        delivery,
+        id=delivery.deliveryId,
+        url=shown_url(delivery.url),
+        nextAttemptAt=delivery.nextAttemptAt if pending else None,
+    )
+
+
+def key_view(record: ApiKey) -> ApiKeyView:
+    return _filled(ApiKeyView, record, id=record.keyId)
+
+
+def issued_key_view(issued: IssuedKey) -> ApiKeyWithSecret:
+    """As it is issued: the whole key is shown this once (only its hash is kept)."""
+    return _filled(ApiKeyWithSecret, issued.record, id=issued.record.keyId, secret=issued.secret)
+
+
+def link_view(link: PaymentLink, settings: Settings, *, url: str) -> PaymentLinkView:
+    return _filled(
+        PaymentLinkView,
+        link,
+        amountHint=amount_hint(link),
+        url=url,
+        expiresInMinutes=expiry_minutes(link, settings),
+    )

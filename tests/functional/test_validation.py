@@ -411,8 +411,8 @@ JSON_POSTS = [
     "/api/v1/payment-links",
 ]
 BODYLESS_POSTS = {
-    "/api/v1/checkout-sessions/<session_id>/cancel",
-    "/api/v1/webhook-deliveries/<delivery_id>/retry",
+    "/api/v1/checkout-sessions/<id>/cancel",
+    "/api/v1/webhook-deliveries/<deliveryId>/retry",
 }
 
 

@@ -112,9 +112,9 @@ class EvidenceCheck(Reply):
 
 
 class HealthChecks(Reply):
+    evidence: EvidenceCheck
     store: StoreCheck
     provider: ProviderCheck
-    evidence: EvidenceCheck
 
 
 class HealthResponse(Reply):
@@ -135,10 +135,10 @@ class PaymentStatusResponse(Reply):
 class PaymentDoneResponse(Reply):
     status: Literal["completed", "already-completed", "not-matched"]
     diff: Rupees
-    expected: Rupees
     sessionStatus: Status | None = Field(
         default=None, description="Only with not-matched: the checkout's own status"
     )
+    expected: Rupees
 
 
 class PaymentCancelResponse(Reply):
