@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, get_type_hints
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from checkout import clock
@@ -215,15 +215,14 @@ def _once(route: str, answer: Callable[[], tuple[int, dict[str, Any]]]) -> Respo
     """Run once per Idempotency-Key; a retry with the same body gets the first answer."""
 
     def produce() -> tuple[int, str]:
+        """The answer this key keeps, written as any answer is: a refusal by the error path."""
         try:
-            status, data = answer()
+            first = _json(*answer())
         except ServiceError as exc:
             if exc.status >= 500:
                 raise  # nothing was decided: the key is released for a retry
-            # A refusal is the answer this key keeps, written once by the one error path.
-            refused = error_answer(exc)
-            return refused.status_code, refused.get_data(as_text=True)
-        return status, current_app.json.dumps(data)
+            first = error_answer(exc)
+        return first.status_code, first.get_data(as_text=True)
 
     status, text, replayed = idempotency.run_once(
         current_gateway().merchant,

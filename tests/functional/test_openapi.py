@@ -19,7 +19,7 @@ import jsonschema_rs
 import pytest
 from flask import Blueprint, Flask
 from flask.testing import FlaskClient
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
@@ -31,7 +31,8 @@ from checkout.api.schemas import v1 as v1_schemas
 from checkout.api.schemas.common import ErrorBody
 from checkout.config import Settings
 from checkout.gateway import Gateway
-from checkout.services import outbox
+from checkout.services import outbox, presenters
+from checkout.storage.merchant import ApiKey
 from tests.conftest import AUTH, Clock
 from tests.functional.conftest import seed_body
 
@@ -189,6 +190,23 @@ def test_a_declared_route_is_documented_and_its_answer_enforced(app: Flask) -> N
     answer = app.test_client().get("/api/v1/test-only")
     assert answer.status_code == 500
     assert answer.get_json() == {"error": "Internal error", "details": []}
+
+
+def test_a_presenter_refuses_what_its_model_does_not_document(clock: Clock) -> None:
+    # Built, not described: a stored value outside the model fails where the answer is made.
+    record = ApiKey(
+        keyId="key_" + "0" * 12,
+        name="shop",
+        mode="staging",  # the model documents live | test only
+        prefix="sk_staging",
+        hash="0" * 64,
+        signingKey="s",
+        createdAt=clock(),
+    )
+    with pytest.raises(ValidationError, match="mode"):
+        presenters.key_view(record)
+    record.mode = "test"
+    assert presenters.plain(presenters.key_view(record))["mode"] == "test"
 
 
 def test_the_served_document_is_valid_openapi_31(app: Flask, client: FlaskClient) -> None:
