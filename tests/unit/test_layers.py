@@ -20,6 +20,14 @@ LAYERS: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"checkout.storage"}),
         "the API presents what the services give it",
     ),
+    "checkout/web": (
+        frozenset({"checkout.storage"}),
+        "the pay pages show what the services give them",
+    ),
+    "checkout/providers": (
+        frozenset({"checkout.storage", "checkout.services"}),
+        "a wallet adapter is handed the one repository it reads, never the store",
+    ),
 }
 
 
