@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 REPEAT_PAYMENT_GUARD = timedelta(minutes=10)
 
+# What an order keeps of its checkout, as the checkout had it (the seed's orders).
+ORDER_COPIES = ("orderId", "productDetails", "deliveryDetails", "email", "totalAmountPaise", "late")
+
 # What the pages and the API hold of a checkout: they name it through the services.
 Checkout = PaymentSession
 
@@ -53,6 +56,27 @@ class CheckoutRequest:
     ip: str | None = None
     key_id: str | None = None  # the API key that asked: its signing key signs the redirect
 
+    def stored_fields(self) -> dict[str, Any]:
+        """What the checkout keeps of the request, under the store's (seed's) names."""
+        return {
+            "orderId": self.order_id,
+            "source": self.source,
+            "productDetails": self.product_details,
+            "deliveryDetails": self.delivery_details,
+            "email": self.email,
+            "couponCode": self.coupon_code,
+            "description": self.description,
+            "customer": self.customer,
+            "metadata": self.metadata,
+            "returnUrl": self.return_url,
+            "cancelUrl": self.cancel_url,
+            "basePricePaise": self.base_price_paise,
+            "taxPaise": self.tax_paise,
+            "totalAmountPaise": self.amount_paise,
+            "ip": self.ip,
+            "keyId": self.key_id,
+        }
+
 
 def new_order_id() -> str:
     return f"{GENERATED_ORDER_ID}{secrets.token_hex(8).upper()}"
@@ -75,26 +99,11 @@ def create_checkout(
     assert payable_until is not None
     amount = _reserve_amount(store, settings, request, payable_until, now=now)
     session = PaymentSession(
-        orderId=request.order_id,
+        **request.stored_fields(),
         token=secrets.token_urlsafe(24),
         status=Status.PENDING.value,
-        source=request.source,
-        productDetails=request.product_details,
-        deliveryDetails=request.delivery_details,
-        email=request.email,
-        couponCode=request.coupon_code,
-        description=request.description,
-        customer=request.customer,
-        metadata=request.metadata,
-        returnUrl=request.return_url,
-        cancelUrl=request.cancel_url,
-        basePricePaise=request.base_price_paise,
-        taxPaise=request.tax_paise,
-        totalAmountPaise=request.amount_paise,
         amountPaise=amount,
         initialBalancePaise=baseline,
-        ip=request.ip,
-        keyId=request.key_id,
         createdAt=now,
         expiresAt=expires_at,
         payableUntil=payable_until,
@@ -311,15 +320,11 @@ def _write_order(store: Store, session: PaymentSession, *, now: datetime) -> boo
     # for the merchant to refund, instead of paying the next checkout of that price.
     store.shorten_reservation(session.orderId, (session.completedAt or now) + REPEAT_PAYMENT_GUARD)
     credit_keys = list(session.creditKeys or [])
+    copied = {name: getattr(session, name) for name in ORDER_COPIES}
     written = store.insert_order(
         Order(
-            orderId=session.orderId,
-            productDetails=session.productDetails,
-            deliveryDetails=session.deliveryDetails,
-            email=session.email,
-            totalAmountPaise=session.totalAmountPaise,
+            **copied,
             amountPaidPaise=session.amountPaise,
-            late=session.late,
             creditKeys=credit_keys,
             createdAt=session.completedAt or now,
         )

@@ -143,24 +143,19 @@ def open_link_checkout(
     capacity = settings.link_max_open
     if not repo.claim_link_slot(link.slug, capacity, order_id, now=now, release_after=expires_at):
         raise _link_full(repo, link, capacity, now)
+    request = CheckoutRequest(
+        order_id=order_id,
+        amount_paise=amount,
+        source="link",
+        email=email,
+        description=description[:200],
+        customer={"name": name, "email": email},
+        metadata={"link": link.slug},
+        expires_in_minutes=minutes,
+        ip=ip,
+    )
     try:
-        return create_checkout(
-            store,
-            provider,
-            settings,
-            CheckoutRequest(
-                order_id=order_id,
-                amount_paise=amount,
-                source="link",
-                email=email,
-                description=description[:200],
-                customer={"name": name, "email": email},
-                metadata={"link": link.slug},
-                expires_in_minutes=minutes,
-                ip=ip,
-            ),
-            now=now,
-        )
+        return create_checkout(store, provider, settings, request, now=now)
     except BaseException:
         repo.release_link_slot(link.slug, order_id)
         raise
