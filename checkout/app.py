@@ -20,6 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from checkout import clock
 from checkout.api.origins import refuse_foreign_origins
 from checkout.config import Settings
+from checkout.domain.vocabulary import Status
 from checkout.errors import register_error_handlers
 from checkout.extensions import cors, csp_sources, csrf, limiter, talisman
 from checkout.gateway import EXTENSION_KEY, Gateway
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     app.json = GatewayJSONProvider(app)
+    # Templates name statuses through the one vocabulary, as the code does.
+    app.jinja_env.globals["Status"] = Status
     app.config.update(
         SECRET_KEY=_flask_secret_key(settings),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
