@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 
 from checkout import clock
 from checkout.config import Settings
-from checkout.domain.matching import CreditEvidence, OpenCheckout, attribute, balance_credit
-from checkout.domain.vocabulary import CreditKind, CreditState, EventType, Outcome, Status
+from checkout.domain.matching import balance_credit
+from checkout.domain.vocabulary import CreditKind, CreditState, Outcome
 from checkout.providers.base import ProviderError, WalletProvider
 from checkout.services import wallet
-from checkout.services.checkouts import complete_checkout, expire_overdue, write_owed_orders
+from checkout.services.attribution import attribute_credit, settle
+from checkout.services.checkouts import expire_overdue, write_owed_orders
 from checkout.storage.models import WalletCredit, WalletState
 from checkout.storage.store import Store
 
@@ -96,7 +97,7 @@ def finish_interrupted(store: Store, *, now: datetime) -> list[str]:
     """
     completed = []
     for credit in store.credits_attributing():
-        completed.extend(_settle(store, credit, now=now))
+        completed.extend(settle(store, credit, now=now))
     write_owed_orders(store, now=now)
     return completed
 
@@ -176,96 +177,14 @@ def _attribute_new_credits(
     store: Store, settings: Settings, now: datetime, balance: object, report: TickReport
 ) -> None:
     final_balance = balance if isinstance(balance, int) else None
-    grace = timedelta(minutes=settings.late_payment_grace_minutes)
     for credit in reversed(store.credits(outcome=Outcome.NEW, limit=200)):
         report.credits += 1
-        open_checkouts = [
-            OpenCheckout(
-                id=s.orderId,
-                amount_paise=s.amountPaise,
-                created_at=s.createdAt,
-                status=Status(s.status),
-            )
-            for s in store.payable_sessions(now)
-        ]
-        debits = store.open_debits(now - grace) if credit.kind == CreditKind.BALANCE else []
-        result = attribute(
-            _evidence(credit),
-            open_checkouts,
-            recent_debits={debit.amountPaise for debit in debits},
-        )
-        event = None if result.matched else EventType.CREDIT_UNATTRIBUTED
-        if not store.decide_credit(
-            credit.key, result.outcome.value, list(result.checkout_ids), event
-        ):
+        decision = attribute_credit(store, settings, credit, now=now, final_balance=final_balance)
+        if decision is None:
             continue  # decided by another tick
-        if result.matched:
-            report.completed.extend(
-                _settle(
-                    store, credit, now=now, final_balance=final_balance, ids=result.checkout_ids
-                )
-            )
-            continue
-        if result.outcome == Outcome.REVERSAL:
-            reversed_debit = next(d for d in debits if d.amountPaise == credit.amountPaise)
-            store.reverse_debit(reversed_debit.key)
-        report.unattributed.append(credit.key)
-        store.audit(
-            "credit_unattributed",
-            now=now,
-            details={
-                "credit": credit.key,
-                "amountPaise": credit.amountPaise,
-                "outcome": result.outcome.value,
-                "why": _WHY.get(result.outcome, "no single explanation"),
-            },
-        )
-        log.warning(
-            "credit of %d paise left unattributed (%s)",
-            credit.amountPaise,
-            result.outcome.value,
-        )
-
-
-_WHY = {
-    Outcome.REVERSAL: "equals a debit seen within the grace window: read as its reversal",
-    Outcome.AMBIGUOUS: "more than one set of open checkouts explains it",
-    Outcome.BEFORE_CHECKOUT: "it may have arrived before the checkout of that amount existed",
-    Outcome.NO_MATCH: "no open checkout has this amount",
-    Outcome.TOO_MANY_OPEN: "too many open checkouts to prove one explanation",
-}
-
-
-def _evidence(credit: WalletCredit) -> CreditEvidence:
-    if credit.kind == CreditKind.BALANCE and credit.windowStart is not None:
-        return CreditEvidence.balance_rise(
-            credit.amountPaise, since=credit.windowStart, seen_at=credit.observedAt
-        )
-    return CreditEvidence(credit.amountPaise, credit.occurredAt or credit.observedAt)
-
-
-def _settle(
-    store: Store,
-    credit: WalletCredit,
-    *,
-    now: datetime,
-    final_balance: int | None = None,
-    ids: tuple[str, ...] | None = None,
-) -> list[str]:
-    """Complete the checkouts a decided credit names, then mark it attributed."""
-    completed = [
-        order_id
-        for order_id in (ids if ids is not None else tuple(credit.orderIds))
-        if complete_checkout(
-            store,
-            order_id,
-            now=now,
-            credit_key=credit.key,
-            final_balance=final_balance if final_balance is not None else credit.balanceAfterPaise,
-        )
-    ]
-    store.credit_attributed(credit.key)
-    return completed
+        report.completed.extend(decision.completed)
+        if not decision.matched:
+            report.unattributed.append(credit.key)
 
 
 def read_sandbox_now(
