@@ -13,6 +13,7 @@ from typing import Final
 
 __all__ = [
     "API_KEY_ID",
+    "CREDIT_ID",
     "DELIVERY_ID",
     "EMAIL",
     "ENDPOINT_ID",
@@ -73,6 +74,9 @@ class Outcome(StrEnum):
     BEFORE_CHECKOUT = "before-checkout"
     REVERSAL = "reversal"
     DEBIT = "debit"  # a fall of the balance: not a credit at all
+    CONFLICT = "conflict"  # the same RRN came with another amount
+    ASSIGNED = "assigned"  # the merchant's decision
+    DISMISSED = "dismissed"  # set aside by the merchant
 
 
 class CreditKind(StrEnum):
@@ -99,6 +103,8 @@ class CreditState(StrEnum):
     ATTRIBUTING = "attributing"
     ATTRIBUTED = "attributed"
     UNATTRIBUTED = "unattributed"
+    CONFLICT = "conflict"
+    DISMISSED = "dismissed"
     OPEN = "open"
     REVERSED = "reversed"
 
@@ -116,6 +122,7 @@ class IdShape:
 
 
 SESSION_ID: Final = IdShape("cs_", 24)  # the store's ObjectId behind the prefix
+CREDIT_ID: Final = IdShape("cr_", 24)
 ENDPOINT_ID: Final = IdShape("we_", 16)
 DELIVERY_ID: Final = IdShape("whd_", 20)
 API_KEY_ID: Final = IdShape("key_", 12)

@@ -36,6 +36,73 @@ class WalletLedger:
             return False
         return True
 
+    def credit_by_key(self, key: str) -> WalletCredit | None:
+        return WalletCredit.objects(key=key).first()
+
+    def credit_by_id(self, credit_id: str) -> WalletCredit | None:
+        return WalletCredit.objects(id=credit_id, kind__ne=CreditKind.DEBIT).first()
+
+    def recent_credit_with_text(self, text_hash: str, since: datetime) -> WalletCredit | None:
+        """A credit from the same message text seen after ``since`` (messages without RRN)."""
+        return WalletCredit.objects(textHash=text_hash, observedAt__gt=since).first()
+
+    def mark_conflict(self, key: str) -> bool:
+        """The same RRN came with another amount: an undecided credit completes nothing."""
+        with self._lock:
+            updated = WalletCredit.objects(key=key, outcome=Outcome.NEW).update_one(
+                set__outcome=Outcome.CONFLICT, set__state=CreditState.CONFLICT
+            )
+        return updated == 1
+
+    def assign_credit(self, key: str, order_id: str) -> bool:
+        """The merchant's decision on an unattributed credit, taken once."""
+        with self._lock:
+            updated = WalletCredit.objects(key=key, state=CreditState.UNATTRIBUTED).update_one(
+                set__state=CreditState.ATTRIBUTING,
+                set__outcome=Outcome.ASSIGNED,
+                set__orderIds=[order_id],
+            )
+        return updated == 1
+
+    def unassign_credit(self, key: str) -> None:
+        """An assignment whose checkout could no longer be paid goes back to review."""
+        with self._lock:
+            WalletCredit.objects(key=key, state=CreditState.ATTRIBUTING).update_one(
+                set__state=CreditState.UNATTRIBUTED, set__orderIds=[]
+            )
+
+    def dismiss_credit(self, key: str, reason: str) -> bool:
+        with self._lock:
+            updated = WalletCredit.objects(key=key, state=CreditState.UNATTRIBUTED).update_one(
+                set__state=CreditState.DISMISSED,
+                set__outcome=Outcome.DISMISSED,
+                set__dismissReason=reason,
+            )
+        return updated == 1
+
+    def list_credits(
+        self,
+        *,
+        state: str | None = None,
+        source: str | None = None,
+        rrn: str | None = None,
+        before: tuple[datetime, str] | None = None,
+        limit: int = 20,
+    ) -> list[WalletCredit]:
+        """Credits newest first (debits left out), filtered, after a cursor."""
+        query = Q(kind__ne=CreditKind.DEBIT)
+        if state:
+            query &= Q(state=state)
+        if source:
+            query &= Q(provider=source)
+        if rrn:
+            query &= Q(rrn=rrn)
+        if before:
+            observed, ident = before
+            query &= Q(observedAt__lt=observed) | Q(observedAt=observed, id__lt=ident)
+        with self._lock:
+            return list(WalletCredit.objects(query).order_by("-observedAt", "-id").limit(limit))
+
     def decide_credit(
         self, key: str, outcome: str, order_ids: list[str], event: str | None = None
     ) -> bool:

@@ -170,11 +170,13 @@ class WalletCredit(Document):
             "outcome",
             "state",
             "kind",
+            "rrn",
+            "textHash",
         ],
     }
 
     key = StringField(required=True)
-    provider = StringField(required=True)
+    provider = StringField(required=True)  # who saw it: the wallet's name, "sms" or "email"
     # payment: one payment (a history item); balance: a rise between two reads;
     # debit: a fall, kept so that a rise equal to it reads as its reversal.
     kind = StringField(default=CreditKind.PAYMENT)
@@ -191,6 +193,15 @@ class WalletCredit(Document):
     state = StringField(default=CreditState.NEW)
     orderIds = ListField(StringField())
     pendingEvent = StringField()  # credit.unattributed, until the outbox has queued it
+    # What a bank message said (SMS, e-mail): the key is "rrn:<rrn>" when it has one,
+    # so an SMS and an e-mail for one payment make one credit.
+    rrn = StringField()
+    bank = StringField()
+    payer = StringField()
+    rawText = StringField()  # kept for the merchant to read
+    textHash = StringField()
+    relay = StringField()
+    dismissReason = StringField()
 
 
 class WalletState(Document):
