@@ -30,6 +30,7 @@ from checkout.providers import build_provider
 from checkout.services.links import ensure_demo_link
 from checkout.services.outbox import DeliveryWorker
 from checkout.services.ticker import Ticker
+from checkout.storage.evidence import EvidenceStore
 from checkout.storage.links import LinkStore
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.store import Store
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         merchant,
         DeliveryWorker(store, merchant, settings),
         LinkStore(),
+        EvidenceStore(),
     )
     app.extensions[EXTENSION_KEY] = gateway
     _prepare_store(gateway)
@@ -190,6 +192,7 @@ def _prepare_store(gateway: Gateway) -> bool:
         gateway.store.ensure_indexes()
         gateway.merchant.ensure_indexes()
         gateway.links.ensure_indexes()
+        gateway.evidence.ensure_indexes()
         if gateway.settings.sandbox:
             ensure_demo_link(gateway.links, clock.utcnow())
     except PyMongoError as exc:

@@ -10,6 +10,7 @@ from checkout.config import Settings
 from checkout.providers.base import WalletProvider
 from checkout.services.outbox import DeliveryWorker
 from checkout.services.ticker import Ticker
+from checkout.storage.evidence import EvidenceStore
 from checkout.storage.links import LinkStore
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.store import Store
@@ -26,6 +27,7 @@ class Gateway:
     merchant: MerchantStore
     webhooks: DeliveryWorker
     links: LinkStore
+    evidence: EvidenceStore
     store_ready: bool = False
 
     def start_background(self) -> None:
