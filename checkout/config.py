@@ -6,138 +6,38 @@ line naming the variable, instead of surfacing later as a 500 on a payment.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
-from checkout.domain.money import MAX_DEFAULT_RUPEES, MoneyError, parse_rupees
+from checkout.config_parsers import (
+    MEMORY_SCHEME,
+    ConfigError,
+    boolean,
+    choice,
+    http_url,
+    integer,
+    is_loopback,
+    mongodb_uri,
+    optional_http_url,
+    optional_integer,
+    origins,
+    rupees,
+    storage_uri,
+    text,
+)
+from checkout.domain.money import MAX_DEFAULT_RUPEES
 from checkout.domain.upi import is_valid_vpa
 
-MEMORY_SCHEME = "mongomock://"
 DEMO_UPI_ID = "demo-merchant@upi"
 MIN_ADMIN_SECRET_LENGTH = 24
 MIN_SECRET_KEY_LENGTH = 32
 # Worker processes when WEB_CONCURRENCY is unset: the in-memory store lives in one process.
 DEFAULT_WORKERS_IN_MEMORY = 1
 DEFAULT_WORKERS = 2
-
-
-class ConfigError(ValueError):
-    """A setting that cannot be used; the message is one line naming the variable."""
-
-
-def _integer(low: int, high: int) -> Callable[[str, str], int]:
-    def parse(name: str, raw: str) -> int:
-        if not re.fullmatch(r"[0-9]{1,9}", raw.strip()):
-            raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
-        value = int(raw.strip())
-        if not low <= value <= high:
-            raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
-        return value
-
-    return parse
-
-
-def _optional_integer(low: int, high: int) -> Callable[[str, str], int]:
-    """A whole number, or 0 when empty: the default depends on other settings."""
-    parse_integer = _integer(low, high)
-
-    def parse(name: str, raw: str) -> int:
-        return parse_integer(name, raw) if raw.strip() else 0
-
-    return parse
-
-
-def _choice(*options: str) -> Callable[[str, str], str]:
-    def parse(name: str, raw: str) -> str:
-        value = raw.strip().lower()
-        if value not in options:
-            raise ConfigError(f"{name} must be one of {', '.join(options)}, got {raw!r}")
-        return value
-
-    return parse
-
-
-def _boolean(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off", ""}:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-
-def _text(name: str, raw: str) -> str:
-    return raw.strip()
-
-
-def _rupees(name: str, raw: str) -> int:
-    try:
-        return parse_rupees(raw)
-    except MoneyError as exc:
-        raise ConfigError(f"{name} must be an amount in rupees, {exc}, got {raw!r}") from None
-
-
-def _http_url(name: str, raw: str) -> str:
-    value = raw.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
-    return value
-
-
-def _optional_http_url(name: str, raw: str) -> str:
-    return _http_url(name, raw).rstrip("/") if raw.strip() else ""
-
-
-def _origins(name: str, raw: str) -> tuple[str, ...]:
-    origins = []
-    for item in raw.split(","):
-        item = item.strip().rstrip("/")
-        if not item:
-            continue
-        parts = urlsplit(item)
-        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path:
-            raise ConfigError(
-                f"{name} must be a comma-separated list of origins like https://shop.example, "
-                f"got {item!r}"
-            )
-        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
-    return tuple(origins)
-
-
-def _mongodb_uri(name: str, raw: str) -> str:
-    value = raw.strip()
-    if not value.startswith((MEMORY_SCHEME, "mongodb://", "mongodb+srv://")):
-        raise ConfigError(
-            f"{name} must start with mongodb://, mongodb+srv:// or {MEMORY_SCHEME} (in-memory), "
-            f"got {value.split('@')[-1]!r}"
-        )
-    return value
-
-
-def _is_loopback(url: str) -> bool:
-    """localhost and loopback addresses: plain http there never crosses a network."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _storage_uri(name: str, raw: str) -> str:
-    value = raw.strip()
-    if not value.startswith(("memory://", "mongodb://", "mongodb+srv://", "redis://", "rediss://")):
-        raise ConfigError(f"{name} must be memory://, mongodb://… or redis://…, got {value!r}")
-    return value
 
 
 def _provider(values: Mapping[str, Any]) -> str:
@@ -200,44 +100,44 @@ def _read(
 class Settings:
     """Everything the gateway can be told; built by `Settings.from_env`."""
 
-    port: int = _read("PORT", _integer(1, 65535), "3001")
-    host: str = _read("HOST", _text, "127.0.0.1")
-    app_env: str = _read("APP_ENV", _choice("development", "production"), "development")
-    mongodb_uri: str = _read("MONGODB_URI", _mongodb_uri, "mongomock://localhost")
-    mongodb_db_name: str = _read("MONGODB_DB_NAME", _text, "upi_gateway")
+    port: int = _read("PORT", integer(1, 65535), "3001")
+    host: str = _read("HOST", text, "127.0.0.1")
+    app_env: str = _read("APP_ENV", choice("development", "production"), "development")
+    mongodb_uri: str = _read("MONGODB_URI", mongodb_uri, "mongomock://localhost")
+    mongodb_db_name: str = _read("MONGODB_DB_NAME", text, "upi_gateway")
     payment_provider: str = _read(
-        "PAYMENT_PROVIDER", _choice("mobikwik", "sandbox", ""), choose=_provider
+        "PAYMENT_PROVIDER", choice("mobikwik", "sandbox", ""), choose=_provider
     )
-    mobikwik_auth: str = _read("MOBIKWIK_AUTH", _text, secret=True)
+    mobikwik_auth: str = _read("MOBIKWIK_AUTH", text, secret=True)
     mobikwik_api_url: str = _read(
-        "MOBIKWIK_API_URL", _http_url, "https://webapi.mobikwik.com/p/wallet/balance"
+        "MOBIKWIK_API_URL", http_url, "https://webapi.mobikwik.com/p/wallet/balance"
     )
-    mobikwik_history_url: str = _read("MOBIKWIK_HISTORY_URL", _optional_http_url)
-    upi_id: str = _read("UPI_ID", _text, choose=_upi_id)
-    upi_payee_name: str = _read("UPI_PAYEE_NAME", _text, "UPI Checkout Demo")
-    allowed_origins: tuple[str, ...] = _read("ALLOWED_ORIGINS", _origins, "http://localhost:3000")
-    session_expiry_minutes: int = _read("SESSION_EXPIRY_MINUTES", _integer(1, 1440), "10")
-    rate_limit_max_requests: int = _read("RATE_LIMIT_MAX_REQUESTS", _integer(1, 1_000_000), "5")
-    rate_limit_window_ms: int = _read("RATE_LIMIT_WINDOW_MS", _integer(1000, 86_400_000), "600000")
-    admin_secret: str = _read("ADMIN_SECRET", _text, secret=True)
-    trusted_proxies: int = _read("TRUSTED_PROXIES", _integer(0, 10), "0")
-    poll_interval_seconds: int = _read("POLL_INTERVAL_SECONDS", _integer(1, 3600), "3")
-    nonce_expiry_minutes: int = _read("NONCE_EXPIRY_MINUTES", _integer(1, 1440), "5")
-    late_payment_grace_minutes: int = _read("LATE_PAYMENT_GRACE_MINUTES", _integer(0, 10080), "60")
-    amount_suffix: str = _read("AMOUNT_SUFFIX", _choice("on-collision", "always"), "on-collision")
-    max_amount_paise: int = _read("MAX_AMOUNT", _rupees, str(MAX_DEFAULT_RUPEES))
-    ratelimit_storage_uri: str = _read("RATELIMIT_STORAGE_URI", _storage_uri, "memory://")
-    log_dir: str = _read("LOG_DIR", _text, "logs")
-    log_format: str = _read("LOG_FORMAT", _choice("text", "json"), "text")
-    public_url: str = _read("PUBLIC_URL", _optional_http_url)
-    secret_key: str = _read("SECRET_KEY", _text, secret=True)
-    webhook_allow_private: bool = _read("WEBHOOK_ALLOW_PRIVATE", _boolean, "false")
+    mobikwik_history_url: str = _read("MOBIKWIK_HISTORY_URL", optional_http_url)
+    upi_id: str = _read("UPI_ID", text, choose=_upi_id)
+    upi_payee_name: str = _read("UPI_PAYEE_NAME", text, "UPI Checkout Demo")
+    allowed_origins: tuple[str, ...] = _read("ALLOWED_ORIGINS", origins, "http://localhost:3000")
+    session_expiry_minutes: int = _read("SESSION_EXPIRY_MINUTES", integer(1, 1440), "10")
+    rate_limit_max_requests: int = _read("RATE_LIMIT_MAX_REQUESTS", integer(1, 1_000_000), "5")
+    rate_limit_window_ms: int = _read("RATE_LIMIT_WINDOW_MS", integer(1000, 86_400_000), "600000")
+    admin_secret: str = _read("ADMIN_SECRET", text, secret=True)
+    trusted_proxies: int = _read("TRUSTED_PROXIES", integer(0, 10), "0")
+    poll_interval_seconds: int = _read("POLL_INTERVAL_SECONDS", integer(1, 3600), "3")
+    nonce_expiry_minutes: int = _read("NONCE_EXPIRY_MINUTES", integer(1, 1440), "5")
+    late_payment_grace_minutes: int = _read("LATE_PAYMENT_GRACE_MINUTES", integer(0, 10080), "60")
+    amount_suffix: str = _read("AMOUNT_SUFFIX", choice("on-collision", "always"), "on-collision")
+    max_amount_paise: int = _read("MAX_AMOUNT", rupees, str(MAX_DEFAULT_RUPEES))
+    ratelimit_storage_uri: str = _read("RATELIMIT_STORAGE_URI", storage_uri, "memory://")
+    log_dir: str = _read("LOG_DIR", text, "logs")
+    log_format: str = _read("LOG_FORMAT", choice("text", "json"), "text")
+    public_url: str = _read("PUBLIC_URL", optional_http_url)
+    secret_key: str = _read("SECRET_KEY", text, secret=True)
+    webhook_allow_private: bool = _read("WEBHOOK_ALLOW_PRIVATE", boolean, "false")
     # The merchant's promise that nothing is ever paid out of the watched wallet.
-    wallet_receive_only: bool = _read("WALLET_RECEIVE_ONLY", _boolean, "false")
+    wallet_receive_only: bool = _read("WALLET_RECEIVE_ONLY", boolean, "false")
     # gunicorn worker processes
-    web_concurrency: int = _read("WEB_CONCURRENCY", _optional_integer(1, 64), choose=_workers)
+    web_concurrency: int = _read("WEB_CONCURRENCY", optional_integer(1, 64), choose=_workers)
     # pending checkouts one payment link may hold at once
-    link_max_open: int = _read("LINK_MAX_OPEN", _integer(1, 10_000), "20")
+    link_max_open: int = _read("LINK_MAX_OPEN", integer(1, 10_000), "20")
     # Not read from the environment: lets tests and `flask poll` run without the thread.
     start_ticker: bool = True
     # Not read from the environment: the `flask` CLI prints log lines only when asked (-v).
@@ -332,7 +232,7 @@ class Settings:
             ("MOBIKWIK_API_URL", self.mobikwik_api_url),
             ("MOBIKWIK_HISTORY_URL", self.mobikwik_history_url),
         ):
-            if url.startswith("http://") and not _is_loopback(url):
+            if url.startswith("http://") and not is_loopback(url):
                 problems.append(
                     f"{variable} must use https when APP_ENV=production "
                     "(the wallet token goes with every request)"
@@ -349,7 +249,7 @@ class Settings:
             )
         if self.public_url.startswith("http://"):
             problems.append("PUBLIC_URL must use https when APP_ENV=production")
-        plain = [o for o in self.allowed_origins if o.startswith("http://") and not _is_loopback(o)]
+        plain = [o for o in self.allowed_origins if o.startswith("http://") and not is_loopback(o)]
         if plain:
             problems.append(
                 "ALLOWED_ORIGINS must use https when APP_ENV=production (http only for localhost), "

@@ -1,0 +1,128 @@
+"""How each setting's text is read: one parser per kind of value, each raising ConfigError.
+
+A parser takes the variable's name and its raw text, so every refusal is one line
+naming the variable (checkout.config declares which parser reads which variable).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from checkout.domain.money import MoneyError, parse_rupees
+
+MEMORY_SCHEME = "mongomock://"
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message is one line naming the variable."""
+
+
+def integer(low: int, high: int) -> Callable[[str, str], int]:
+    def parse(name: str, raw: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,9}", raw.strip()):
+            raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+        value = int(raw.strip())
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def optional_integer(low: int, high: int) -> Callable[[str, str], int]:
+    """A whole number, or 0 when empty: the default depends on other settings."""
+    parse_integer = integer(low, high)
+
+    def parse(name: str, raw: str) -> int:
+        return parse_integer(name, raw) if raw.strip() else 0
+
+    return parse
+
+
+def choice(*options: str) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise ConfigError(f"{name} must be one of {', '.join(options)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def boolean(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def text(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def rupees(name: str, raw: str) -> int:
+    try:
+        return parse_rupees(raw)
+    except MoneyError as exc:
+        raise ConfigError(f"{name} must be an amount in rupees, {exc}, got {raw!r}") from None
+
+
+def http_url(name: str, raw: str) -> str:
+    value = raw.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
+    return value
+
+
+def optional_http_url(name: str, raw: str) -> str:
+    return http_url(name, raw).rstrip("/") if raw.strip() else ""
+
+
+def origins(name: str, raw: str) -> tuple[str, ...]:
+    found = []
+    for item in raw.split(","):
+        item = item.strip().rstrip("/")
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path:
+            raise ConfigError(
+                f"{name} must be a comma-separated list of origins like https://shop.example, "
+                f"got {item!r}"
+            )
+        found.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return tuple(found)
+
+
+def mongodb_uri(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith((MEMORY_SCHEME, "mongodb://", "mongodb+srv://")):
+        raise ConfigError(
+            f"{name} must start with mongodb://, mongodb+srv:// or {MEMORY_SCHEME} (in-memory), "
+            f"got {value.split('@')[-1]!r}"
+        )
+    return value
+
+
+def is_loopback(url: str) -> bool:
+    """localhost and loopback addresses: plain http there never crosses a network."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def storage_uri(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith(("memory://", "mongodb://", "mongodb+srv://", "redis://", "rediss://")):
+        raise ConfigError(f"{name} must be memory://, mongodb://… or redis://…, got {value!r}")
+    return value
