@@ -18,6 +18,8 @@ from checkout.config_parsers import (
     ConfigError,
     boolean,
     choice,
+    email_addresses,
+    host_name,
     http_url,
     integer,
     is_loopback,
@@ -26,6 +28,7 @@ from checkout.config_parsers import (
     optional_integer,
     origins,
     rupees,
+    sms_headers,
     storage_uri,
     text,
 )
@@ -106,7 +109,7 @@ class Settings:
     mongodb_uri: str = _read("MONGODB_URI", mongodb_uri, "mongomock://localhost")
     mongodb_db_name: str = _read("MONGODB_DB_NAME", text, "upi_gateway")
     payment_provider: str = _read(
-        "PAYMENT_PROVIDER", choice("mobikwik", "sandbox", ""), choose=_provider
+        "PAYMENT_PROVIDER", choice("mobikwik", "sandbox", "none", ""), choose=_provider
     )
     mobikwik_auth: str = _read("MOBIKWIK_AUTH", text, secret=True)
     mobikwik_api_url: str = _read(
@@ -138,6 +141,15 @@ class Settings:
     web_concurrency: int = _read("WEB_CONCURRENCY", optional_integer(1, 64), choose=_workers)
     # pending checkouts one payment link may hold at once
     link_max_open: int = _read("LINK_MAX_OPEN", integer(1, 10_000), "20")
+    # Bank messages relayed to /api/v1/evidence/*: the phone app's webhook signing key,
+    # whom to believe (empty: the built-in lists), and when a quiet relay counts as dead.
+    sms_gateway_signing_key: str = _read("SMS_GATEWAY_SIGNING_KEY", text, secret=True)
+    sms_trusted_senders: tuple[str, ...] = _read("SMS_TRUSTED_SENDERS", sms_headers)
+    sms_accept_bare_headers: bool = _read("SMS_ACCEPT_BARE_HEADERS", boolean, "false")
+    email_trusted_senders: tuple[str, ...] = _read("EMAIL_TRUSTED_SENDERS", email_addresses)
+    email_authserv_id: str = _read("EMAIL_AUTHSERV_ID", host_name)
+    email_require_dkim: bool = _read("EMAIL_REQUIRE_DKIM", boolean, "true")
+    relay_silence_minutes: int = _read("RELAY_SILENCE_MINUTES", integer(1, 10080), "30")
     # Not read from the environment: lets tests and `flask poll` run without the thread.
     start_ticker: bool = True
     # Not read from the environment: the `flask` CLI prints log lines only when asked (-v).
@@ -237,6 +249,11 @@ class Settings:
                     f"{variable} must use https when APP_ENV=production "
                     "(the wallet token goes with every request)"
                 )
+        if not self.email_require_dkim:
+            problems.append(
+                "EMAIL_REQUIRE_DKIM=false is refused when APP_ENV=production "
+                "(anyone could send a bank alert e-mail that pays a checkout)"
+            )
         if self.webhook_allow_private:
             problems.append(
                 "WEBHOOK_ALLOW_PRIVATE=true is refused when APP_ENV=production "

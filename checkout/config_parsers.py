@@ -126,3 +126,43 @@ def storage_uri(name: str, raw: str) -> str:
     if not value.startswith(("memory://", "mongodb://", "mongodb+srv://", "redis://", "rediss://")):
         raise ConfigError(f"{name} must be memory://, mongodb://… or redis://…, got {value!r}")
     return value
+
+
+def sms_headers(name: str, raw: str) -> tuple[str, ...]:
+    """DLT sender headers as the bank registered them (HDFCBK), without VM- or -S."""
+    found = []
+    for item in raw.split(","):
+        item = item.strip().upper()
+        if not item:
+            continue
+        if not re.fullmatch(r"[A-Z0-9]{3,11}", item):
+            raise ConfigError(
+                f"{name} must be a comma-separated list of SMS sender headers like HDFCBK "
+                f"(without the VM- prefix or the -S suffix), got {item!r}"
+            )
+        found.append(item)
+    return tuple(found)
+
+
+def email_addresses(name: str, raw: str) -> tuple[str, ...]:
+    found = []
+    for item in raw.split(","):
+        item = item.strip().lower()
+        if not item:
+            continue
+        if not re.fullmatch(r"[^@\s,<>]+@[a-z0-9-]+(\.[a-z0-9-]+)+", item):
+            raise ConfigError(
+                f"{name} must be a comma-separated list of e-mail addresses like "
+                f"alerts@hdfcbank.net, got {item!r}"
+            )
+        found.append(item)
+    return tuple(found)
+
+
+def host_name(name: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value and not re.fullmatch(
+        r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", value
+    ):
+        raise ConfigError(f"{name} must be a host name like mx.google.com, got {raw!r}")
+    return value

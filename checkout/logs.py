@@ -152,3 +152,8 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(logging.INFO)
     for noisy in ("werkzeug", "urllib3", "pymongo"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not settings.email_require_dkim:
+        logging.getLogger("checkout.evidence").warning(
+            "EMAIL_REQUIRE_DKIM=false: bank alert e-mail is believed WITHOUT a DKIM check, so "
+            "anyone who can send this mailbox a message can pay a checkout; tests only"
+        )

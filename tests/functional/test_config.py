@@ -121,6 +121,13 @@ def test_every_seed_variable_is_read() -> None:
         ("LOG_FORMAT", "xml"),
         ("PUBLIC_URL", "pay.example"),
         ("WEBHOOK_ALLOW_PRIVATE", "maybe"),
+        ("SMS_TRUSTED_SENDERS", "VM-HDFCBK-S"),
+        ("SMS_TRUSTED_SENDERS", "HDFCBK, +919812345678"),
+        ("SMS_ACCEPT_BARE_HEADERS", "sometimes"),
+        ("EMAIL_TRUSTED_SENDERS", "alerts at hdfcbank.net"),
+        ("EMAIL_AUTHSERV_ID", "mx google com"),
+        ("EMAIL_REQUIRE_DKIM", "perhaps"),
+        ("RELAY_SILENCE_MINUTES", "0"),
     ],
 )
 def test_a_bad_value_names_its_variable_in_one_line(variable: str, value: str) -> None:
@@ -248,3 +255,42 @@ def test_production_accepts_https_and_localhost_origins() -> None:
     assert settings.allowed_origins[1:] == ("http://localhost:3000", "http://127.0.0.1:8080")
     # An empty SECRET_KEY is derived from ADMIN_SECRET, which production makes long.
     assert Settings.from_env(PRODUCTION).secret_key == ""
+
+
+def test_evidence_settings_are_read_and_default_to_the_built_in_lists() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.sms_trusted_senders, defaults.email_trusted_senders) == ((), ())
+    assert defaults.email_require_dkim and not defaults.sms_accept_bare_headers
+    assert (defaults.relay_silence_minutes, defaults.sms_gateway_signing_key) == (30, "")
+    settings = Settings.from_env(
+        {
+            "SMS_GATEWAY_SIGNING_KEY": "app-key",
+            "SMS_TRUSTED_SENDERS": "hdfcbk, SBIUPI,",
+            "SMS_ACCEPT_BARE_HEADERS": "true",
+            "EMAIL_TRUSTED_SENDERS": "Alerts@HDFCBank.net,credit_cards@icicibank.com",
+            "EMAIL_AUTHSERV_ID": "MX.Google.com",
+            "EMAIL_REQUIRE_DKIM": "false",
+            "RELAY_SILENCE_MINUTES": "45",
+        }
+    )
+    assert settings.sms_trusted_senders == ("HDFCBK", "SBIUPI")
+    assert settings.email_trusted_senders == ("alerts@hdfcbank.net", "credit_cards@icicibank.com")
+    assert settings.email_authserv_id == "mx.google.com"
+    assert settings.sms_accept_bare_headers and not settings.email_require_dkim
+    assert settings.relay_silence_minutes == 45
+    # A secret: never in the settings' repr (which a traceback may print).
+    assert "app-key" not in repr(settings)
+
+
+def test_production_runs_without_a_wallet() -> None:
+    no_wallet = {k: v for k, v in PRODUCTION.items() if not k.startswith("MOBIKWIK")}
+    settings = Settings.from_env({**no_wallet, "PAYMENT_PROVIDER": "none"})
+    assert settings.payment_provider == "none"
+    assert not settings.sandbox and not settings.balance_only
+
+
+def test_production_refuses_email_without_dkim() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({**PRODUCTION, "EMAIL_REQUIRE_DKIM": "false"})
+    message = str(raised.value)
+    assert message.startswith("EMAIL_REQUIRE_DKIM") and "\n" not in message
