@@ -35,3 +35,4 @@ class ReadMessage:
     rrn: str | None = None  # the 12-digit UPI reference, when the message gives one
     payer: str | None = None  # payer VPA or name, when given
     occurred_at: datetime | None = None  # the time the bank's text states (minute or better)
+    rule: str | None = None  # "HDFC/credit-alert-vpa", "generic": which template read a credit
