@@ -29,7 +29,7 @@ class Backend(Protocol):
     def sandbox_pay(self, order_id: str) -> str: ...
     def sandbox_credit(self, amount: str) -> str: ...
     def create_link(self, fields: dict[str, Any]) -> str: ...
-    def create_key(self, name: str) -> dict[str, str]: ...
+    def create_key(self, name: str, scope: str, url_token: bool) -> dict[str, Any]: ...
     def list_keys(self) -> list[dict[str, Any]]: ...
     def revoke_key(self, key_id: str) -> None: ...
     def add_webhook(self, url: str, events: list[str]) -> dict[str, Any]: ...
@@ -90,19 +90,35 @@ class LocalBackend:
         settings = self.gateway.settings
         return f"{_base_url(settings)}/l/{link.slug}  ({link.title}, {links.amount_hint(link)})"
 
-    def create_key(self, name: str) -> dict[str, str]:
+    def create_key(self, name: str, scope: str, url_token: bool) -> dict[str, Any]:
+        settings = self.gateway.settings
         issued = keys.create_key(
             self.gateway.merchant,
             name=name,
-            sandbox=self.gateway.settings.sandbox,
+            sandbox=settings.sandbox,
             now=clock.utcnow(),
+            scope=scope,
+            url_token=url_token,
         )
         record = issued.record
-        return {"id": record.keyId, "secret": issued.secret, "signingKey": record.signingKey}
+        relay_url = keys.relay_sms_url(_base_url(settings), issued.secret) if url_token else None
+        return {
+            "id": record.keyId,
+            "secret": issued.secret,
+            "signingKey": record.signingKey,
+            "relayUrl": relay_url,
+        }
 
     def list_keys(self) -> list[dict[str, Any]]:
         return [
-            {"id": r.keyId, "prefix": r.prefix, "name": r.name, "revokedAt": r.revokedAt}
+            {
+                "id": r.keyId,
+                "prefix": r.prefix,
+                "name": r.name,
+                "scope": r.scope,
+                "urlToken": r.urlToken,
+                "revokedAt": r.revokedAt,
+            }
             for r in self.gateway.merchant.api_keys()
         ]
 
@@ -172,8 +188,9 @@ class RemoteBackend:
         answer = self._call("POST", "/api/v1/payment-links", body)
         return f"{answer['url']}  ({answer['title']}, {answer['amountHint']})"
 
-    def create_key(self, name: str) -> dict[str, str]:
-        answer: dict[str, str] = self._call("POST", "/api/v1/api-keys", {"name": name})
+    def create_key(self, name: str, scope: str, url_token: bool) -> dict[str, Any]:
+        body = {"name": name, "scope": scope, "urlToken": url_token}
+        answer: dict[str, Any] = self._call("POST", "/api/v1/api-keys", body)
         return answer
 
     def list_keys(self) -> list[dict[str, Any]]:
@@ -284,20 +301,39 @@ def register_commands(app: Flask) -> None:
 
     @keys_group.command("create")
     @click.option("--name", required=True, help="What the key is for, e.g. the shop's name.")
-    def keys_create(name: str) -> None:
+    @click.option(
+        "--scope",
+        type=click.Choice(keys.SCOPES),
+        default=keys.SCOPE_ALL,
+        show_default=True,
+        help="all: the merchant API; evidence: only posting bank SMS and e-mail (a phone).",
+    )
+    @click.option(
+        "--url-token",
+        is_flag=True,
+        help="A relay URL (…/evidence/sms?token=) for forwarders that set no header.",
+    )
+    def keys_create(name: str, scope: str, url_token: bool) -> None:
         """Create a key and print it once: only its hash is kept."""
-        issued = backend().create_key(name)
+        if url_token and scope != keys.SCOPE_EVIDENCE:
+            raise click.UsageError("a relay URL token posts evidence only: add --scope evidence")
+        issued = backend().create_key(name, scope, url_token)
         say(f"key id:       {issued['id']}")
+        if url_token:
+            say(f"relay URL:    {issued['relayUrl']}")
+            say("Store the relay URL now: its token cannot be shown again.")
+            return
         say(f"secret key:   {issued['secret']}")
         say(f"signing key:  {issued['signingKey']}")
         say("Store the secret key now: it cannot be shown again.")
 
     @keys_group.command("list")
     def keys_list() -> None:
-        """Every key, with its prefix and whether it is revoked."""
+        """Every key, with its prefix, its scope and whether it is revoked."""
         for key in backend().list_keys():
             state = "revoked" if key.get("revokedAt") else "active"
-            say(f"{key['id']}  {key['prefix']}…  {key['name']}  {state}")
+            scope = key.get("scope", keys.SCOPE_ALL) + (" url-token" if key.get("urlToken") else "")
+            say(f"{key['id']}  {key['prefix']}…  {key['name']}  {scope}  {state}")
 
     @keys_group.command("revoke")
     @click.argument("key_id")

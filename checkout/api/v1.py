@@ -32,6 +32,7 @@ from checkout.api.schemas.v1 import (
 from checkout.gateway import client_ip, current_gateway, public_base_url
 from checkout.services import checkouts, keys, links, outbox, presenters
 from checkout.services.errors import NotFound
+from checkout.services.keys import relay_sms_url
 from checkout.services.presenters import (
     ApiKeyId,
     ApiKeyWithSecret,
@@ -218,9 +219,15 @@ def retry_webhook_delivery(deliveryId: DeliveryId) -> WebhookDeliveryView:
 def create_api_key(body: CreateApiKeyBody) -> ApiKeyWithSecret:
     gateway = current_gateway()
     issued = keys.create_key(
-        gateway.merchant, name=body.name, sandbox=gateway.settings.sandbox, now=clock.utcnow()
+        gateway.merchant,
+        name=body.name,
+        sandbox=gateway.settings.sandbox,
+        now=clock.utcnow(),
+        scope=body.scope,
+        url_token=body.urlToken,
     )
-    return presenters.issued_key_view(issued)
+    relay_url = relay_sms_url(public_base_url(), issued.secret) if body.urlToken else None
+    return presenters.issued_key_view(issued, relay_url=relay_url)
 
 
 @keys_and_links.get("/api/v1/api-keys", "List API keys (ADMIN_SECRET only)", master_only=True)

@@ -51,6 +51,7 @@ EventId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.EVENT_ID.regex))
 EndpointId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.ENDPOINT_ID.regex))]
 DeliveryId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.DELIVERY_ID.regex))]
 ApiKeyId = Annotated[StrictStr, Field(pattern=pattern(vocabulary.API_KEY_ID.regex))]
+KeyScope = Literal["all", "evidence"]
 
 
 def _json_number(value: Any) -> Any:
@@ -181,14 +182,21 @@ class ApiKeyView(Reply):
     name: str
     mode: Literal["live", "test"]
     prefix: str
+    scope: KeyScope
+    urlToken: bool = Field(description="A relay URL token (?token=), never a Bearer key")
     createdAt: Timestamp
     revokedAt: Timestamp | None
     lastUsedAt: Timestamp | None
 
 
 class ApiKeyWithSecret(ApiKeyView):
-    secret: str = Field(description="The whole key (sk_live_… or sk_test_…), shown this once")
+    secret: str = Field(
+        description="The whole key (sk_live_…, sk_test_…; rt_… for a URL token), shown this once"
+    )
     signingKey: str = Field(description="Verifies signed redirects and signs form posts")
+    relayUrl: str | None = Field(
+        description="A URL token's URL for posting bank SMS (null for a Bearer key)"
+    )
 
 
 class PaymentLinkView(Reply):
@@ -306,9 +314,12 @@ def key_view(record: ApiKey) -> ApiKeyView:
     return _filled(ApiKeyView, record, id=record.keyId)
 
 
-def issued_key_view(issued: IssuedKey) -> ApiKeyWithSecret:
+def issued_key_view(issued: IssuedKey, *, relay_url: str | None = None) -> ApiKeyWithSecret:
     """As it is issued: the whole key is shown this once (only its hash is kept)."""
-    return _filled(ApiKeyWithSecret, issued.record, id=issued.record.keyId, secret=issued.secret)
+    record = issued.record
+    return _filled(
+        ApiKeyWithSecret, record, id=record.keyId, secret=issued.secret, relayUrl=relay_url
+    )
 
 
 def link_view(link: PaymentLink, settings: Settings, *, url: str) -> PaymentLinkView:

@@ -41,6 +41,10 @@ class ApiKey(Document):
     prefix = StringField(required=True)  # first characters, to recognise a key in a list
     hash = StringField(required=True)  # sha256 hex of the whole key
     signingKey = StringField(required=True)  # HMAC key for redirects and form posts
+    # all: the merchant API; evidence: only posting bank messages (a relay on a phone).
+    scope = StringField(required=True, default="all")
+    # Sent as ?token= in a relay's URL, never as a Bearer key (URLs end up in logs).
+    urlToken = BooleanField(required=True, default=False)
     createdAt = UTCDateTimeField(required=True)
     revokedAt = UTCDateTimeField()
     lastUsedAt = UTCDateTimeField()

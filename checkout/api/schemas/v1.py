@@ -8,6 +8,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     Field,
+    StrictBool,
     StrictStr,
     model_validator,
 )
@@ -32,6 +33,7 @@ from checkout.services.presenters import (
     DeliveryStatus,
     EventId,
     EventType,
+    KeyScope,
     Reply,
     SessionId,
     Status,
@@ -82,6 +84,21 @@ class CreateApiKeyBody(Schema):
         Field(min_length=1, max_length=100, json_schema_extra=NO_CONTROL_SCHEMA),
         AfterValidator(no_control),
     ]
+    scope: KeyScope = Field(
+        default="all", description="all: the merchant API; evidence: only /api/v1/evidence/*"
+    )
+    urlToken: StrictBool = Field(
+        default=False,
+        description="A relay URL token (?token=) instead of a Bearer key; scope evidence only",
+    )
+
+    @model_validator(mode="after")
+    def _url_tokens_post_evidence_only(self) -> CreateApiKeyBody:
+        if self.urlToken and self.scope != "evidence":
+            raise PydanticCustomError(
+                "url_token_scope", "a relay URL token needs scope evidence", {"field": "scope"}
+            )
+        return self
 
 
 class CreatePaymentLinkBody(Schema):
