@@ -123,15 +123,27 @@ def messages(draw: st.DrawFn, template: str, reference: str | None) -> tuple[str
     return re.sub(" ", lambda _: next(spaced, " "), text), paise, rrn, amount
 
 
-with_reference = st.sampled_from(WITH_REFERENCE).flatmap(
-    lambda row: st.tuples(st.just(row[0]), messages(row[1], row[2]))
-)
+Case = tuple[str, tuple[str, int, str, str]]  # (bank, (text, paise, rrn, written amount))
+
+
+def variants(rows: list[tuple[str, ...]], *, referenced: bool) -> st.SearchStrategy[Case]:
+    """(bank, generated message) for one of ``rows``, its reference given or left out."""
+    return st.sampled_from(rows).flatmap(
+        lambda row: st.tuples(
+            st.just(row[0]), messages(row[1], row[2] if referenced and len(row) > 2 else None)
+        )
+    )
+
+
+with_reference = variants(WITH_REFERENCE, referenced=True)
+reference_left_out = variants(WITH_REFERENCE, referenced=False)
+never_referenced = variants(WITHOUT_REFERENCE, referenced=False)
 
 
 @settings(max_examples=150, deadline=None)
 @given(with_reference)
 def test_a_credit_with_its_reference_is_read_exactly(
-    case: tuple[str, tuple[str, int, str, str]],
+    case: Case,
 ) -> None:
     bank, (text, paise, rrn, _) = case
     message = parse_sms(text, bank=bank, received_at=None)
@@ -140,26 +152,18 @@ def test_a_credit_with_its_reference_is_read_exactly(
 
 
 @settings(max_examples=100, deadline=None)
-@given(
-    st.sampled_from(WITH_REFERENCE).flatmap(
-        lambda row: st.tuples(st.just(row[0]), messages(row[1], None))
-    )
-)
+@given(reference_left_out)
 def test_a_credit_whose_template_needs_a_reference_is_unparsed_without_it(
-    case: tuple[str, tuple[str, int, str, str]],
+    case: Case,
 ) -> None:
     bank, (text, _, _, _) = case
     assert parse_sms(text, bank=bank, received_at=None).kind is MessageKind.UNPARSED, text
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    st.sampled_from(WITHOUT_REFERENCE).flatmap(
-        lambda row: st.tuples(st.just(row[0]), messages(row[1], None))
-    )
-)
+@given(never_referenced)
 def test_a_template_without_reference_gives_the_amount_and_no_rrn(
-    case: tuple[str, tuple[str, int, str, str]],
+    case: Case,
 ) -> None:
     bank, (text, paise, _, _) = case
     message = parse_sms(text, bank=bank, received_at=None)
@@ -169,7 +173,7 @@ def test_a_template_without_reference_gives_the_amount_and_no_rrn(
 @settings(max_examples=150, deadline=None)
 @given(with_reference, st.sampled_from(NOT_CREDIT_WORDS), st.integers(min_value=0))
 def test_a_debit_otp_refund_or_offer_word_anywhere_means_no_credit(
-    case: tuple[str, tuple[str, int, str, str]], words: str, where: int
+    case: Case, words: str, where: int
 ) -> None:
     bank, (text, _, _, _) = case
     pieces = text.split(" ")
@@ -182,7 +186,7 @@ def test_a_debit_otp_refund_or_offer_word_anywhere_means_no_credit(
 @settings(max_examples=150, deadline=None)
 @given(with_reference)
 def test_without_its_amount_a_credit_is_never_read_as_one(
-    case: tuple[str, tuple[str, int, str, str]],
+    case: Case,
 ) -> None:
     bank, (text, _, _, amount) = case
     written = r"\s+".join(re.escape(part) for part in amount.split(" "))
