@@ -26,6 +26,7 @@ from werkzeug.test import TestResponse
 from checkout.api.openapi import REF, model_schemas, openapi_document, operations, path_template
 from checkout.api.operations import Routes, declaration
 from checkout.api.origins import PUBLIC_DOCUMENTS
+from checkout.api.schemas import credits as credits_schemas
 from checkout.api.schemas import seed
 from checkout.api.schemas import v1 as v1_schemas
 from checkout.api.schemas.common import ErrorBody
@@ -50,6 +51,9 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     v1_schemas.ListWebhookDeliveriesQuery,
     v1_schemas.CreateApiKeyBody,
     v1_schemas.CreatePaymentLinkBody,
+    credits_schemas.ListCreditsQuery,
+    credits_schemas.AssignCreditBody,
+    credits_schemas.DismissCreditBody,
 )
 # A value of the right shape for each path parameter.
 PATH_SAMPLES = {
@@ -58,6 +62,7 @@ PATH_SAMPLES = {
     "endpointId": "we_" + "0" * 16,
     "deliveryId": "whd_" + "0" * 20,
     "keyId": "key_" + "0" * 12,
+    "creditId": "cr_" + "0" * 24,
 }
 
 
@@ -392,6 +397,23 @@ def test_every_answer_matches_its_model_and_the_document(
     api.post("/api/v1/payment-links", 201, json=ranged, headers=AUTH)
 
     api.post("/api/sandbox/credit", json={"amount": "5.25"})  # a stray credit, any amount
+
+    # Credits: list, dismiss one, assign another to the cancelled (still payable) checkout.
+    def stray(amount: str) -> str:
+        api.post("/api/sandbox/credit", json={"amount": amount})
+        clock.advance(seconds=gateway.settings.poll_interval_seconds)
+        gateway.ticker.tick()
+        newest = api.get("/api/v1/credits?state=unattributed&limit=1", headers=AUTH)["data"]
+        return str(newest[0]["id"])
+
+    dismissed = stray("5.26")
+    api.post(f"/api/v1/credits/{dismissed}/dismiss", json={"reason": "own transfer"}, headers=AUTH)
+    api.post(f"/api/v1/credits/{dismissed}/dismiss", 409, json={"reason": "x"}, headers=AUTH)
+    unknown = PATH_SAMPLES["creditId"]
+    api.post(f"/api/v1/credits/{unknown}/dismiss", 404, json={"reason": "x"}, headers=AUTH)
+    assigned = stray("5.27")
+    api.post(f"/api/v1/credits/{assigned}/assign", json={"orderId": first["orderId"]}, headers=AUTH)
+    api.get("/api/v1/credits?state=bogus", 400, headers=AUTH)
 
     # Every success answer of every operation was seen and checked.
     wanted = {

@@ -409,6 +409,8 @@ JSON_POSTS = [
     "/api/v1/webhook-endpoints",
     "/api/v1/api-keys",
     "/api/v1/payment-links",
+    "/api/v1/credits/<creditId>/assign",
+    "/api/v1/credits/<creditId>/dismiss",
 ]
 BODYLESS_POSTS = {
     "/api/v1/checkout-sessions/<id>/cancel",
@@ -439,7 +441,8 @@ def test_deeply_nested_json_is_400_on_every_json_post(
     client: FlaskClient, path: str, text: str
 ) -> None:
     before = stored_counts()
-    response = client.post(path, data=text, content_type="application/json", headers=AUTH)
+    url = path.replace("<creditId>", "cr_" + "0" * 24)
+    response = client.post(url, data=text, content_type="application/json", headers=AUTH)
     details = assert_error(response, 400, "body")
     assert "nested" in details[0]["message"]
     assert stored_counts() == before
