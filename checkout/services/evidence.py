@@ -41,6 +41,19 @@ class Relay:
 
 
 @dataclass(frozen=True)
+class Post:
+    """One posted message and who posted it, as the service weighs it."""
+
+    relay: Relay
+    channel: str  # sms | email
+    sender: str
+    text: str
+    event_id: str | None
+    received_at: datetime | None
+    now: datetime
+
+
+@dataclass(frozen=True)
 class Received:
     id: str
     outcome: str
@@ -74,23 +87,12 @@ def ingest_message(
         trusted=_trusted(settings.sms_trusted_senders, bank_senders.DEFAULT_TRUSTED_SMS_SENDERS),
         accept_bare=settings.sms_accept_bare_headers,
     )
+    post = Post(relay, channel, header or sender, text, event_id, received_at, now)
     if verdict != SenderVerdict.TRUSTED:
-        return _not_a_credit(evidence, relay, channel, sender, text, event_id, REJECTED, now)
+        return _not_a_credit(evidence, post, REJECTED)
     bank = bank_senders.bank_for_header(header)
     read = bank_sms.parse_sms(text, bank=bank, received_at=received_at)
-    return _credit_or_not(
-        store,
-        evidence,
-        settings,
-        relay,
-        channel,
-        header or sender,
-        text,
-        read,
-        received_at,
-        event_id,
-        now,
-    )
+    return _credit_or_not(store, evidence, settings, post, read)
 
 
 def ingest_email(
@@ -106,7 +108,9 @@ def ingest_email(
     evidence.relay_seen(relay.id, now)
     alert = bank_email.parse_alert_email(raw)
     facts = alert.facts
-    sender = facts.from_address or "-"
+    post = Post(
+        relay, "email", facts.from_address or "-", alert.text, facts.message_id, facts.date, now
+    )
     trusted = bank_email.email_is_trusted(
         facts,
         authserv_id=settings.email_authserv_id,
@@ -116,22 +120,8 @@ def ingest_email(
         require_dkim=settings.email_require_dkim,
     )
     if not trusted:
-        return _not_a_credit(
-            evidence, relay, "email", sender, alert.text, facts.message_id, REJECTED, now
-        )
-    return _credit_or_not(
-        store,
-        evidence,
-        settings,
-        relay,
-        "email",
-        sender,
-        alert.text,
-        alert.message,
-        facts.date,
-        facts.message_id,
-        now,
-    )
+        return _not_a_credit(evidence, post, REJECTED)
+    return _credit_or_not(store, evidence, settings, post, alert.message)
 
 
 def heartbeat(evidence: EvidenceStore, *, relay: Relay, now: datetime) -> None:
@@ -143,39 +133,28 @@ def _trusted(configured: tuple[str, ...], built_in: frozenset[str]) -> frozenset
 
 
 def _credit_or_not(
-    store: Store,
-    evidence: EvidenceStore,
-    settings: Settings,
-    relay: Relay,
-    channel: str,
-    sender: str,
-    text: str,
-    read: ReadMessage,
-    received_at: datetime | None,
-    event_id: str | None,
-    now: datetime,
+    store: Store, evidence: EvidenceStore, settings: Settings, post: Post, read: ReadMessage
 ) -> Received:
     if read.kind == MessageKind.NOT_CREDIT:
-        return _not_a_credit(evidence, relay, channel, sender, text, event_id, IGNORED, now)
+        return _not_a_credit(evidence, post, IGNORED)
     if read.kind != MessageKind.CREDIT or read.amount_paise is None:
-        return _not_a_credit(
-            evidence, relay, channel, sender, text, event_id, UNPARSED, now, keep_text=True
-        )
-    digest = _text_hash(sender, text)
+        return _not_a_credit(evidence, post, UNPARSED, keep_text=True)
+    now = post.now
+    digest = _text_hash(post.sender, post.text)
     grace = timedelta(minutes=settings.late_payment_grace_minutes)
     credit = WalletCredit(
         key=f"rrn:{read.rrn}" if read.rrn else f"text:{digest}",
-        provider=channel,
+        provider=post.channel,
         kind=CreditKind.PAYMENT,
         amountPaise=read.amount_paise,
-        occurredAt=read.occurred_at or received_at or now,
+        occurredAt=read.occurred_at or post.received_at or now,
         observedAt=now,
         rrn=read.rrn,
         bank=read.bank,
         payer=read.payer,
-        rawText=text,
+        rawText=post.text,
         textHash=digest,
-        relay=relay.id,
+        relay=post.relay.id,
     )
     if not store.record_credit(credit):
         existing = store.credit_by_key(credit.key)
@@ -184,7 +163,7 @@ def _credit_or_not(
             # The same text again after the grace window: a new payment of that kind.
             credit.key = f"text:{digest}:{now.isoformat()}"
             if not store.record_credit(credit):
-                return _duplicate_of(evidence, relay, channel, sender, text, event_id, credit, now)
+                return _duplicate_of(evidence, post, credit)
         elif existing.amountPaise != read.amount_paise:
             store.mark_conflict(existing.key)
             store.audit(
@@ -193,34 +172,29 @@ def _credit_or_not(
                 details={"credit": existing.key, "amountPaise": read.amount_paise},
             )
             log.warning("RRN seen again with another amount: nothing completes on it")
-            _log(evidence, relay, channel, sender, text, event_id, CONFLICT, now, existing.key)
+            _log(evidence, post, CONFLICT, existing.key)
             return Received(public_credit_id(existing), CONFLICT, read.amount_paise, read.rrn)
         else:
-            return _duplicate_of(evidence, relay, channel, sender, text, event_id, existing, now)
+            return _duplicate_of(evidence, post, existing)
     stored = store.credit_by_key(credit.key)
     assert stored is not None
     decision = attribute_credit(store, settings, stored, now=now)
     completed = decision.completed if decision else list(stored.orderIds)
-    _log(evidence, relay, channel, sender, text, event_id, CREDITED, now, stored.key, keep=True)
+    _log(evidence, post, CREDITED, stored.key, keep=True)
     return Received(
         public_credit_id(stored), CREDITED, stored.amountPaise, stored.rrn, stored.bank, completed
     )
 
 
-def _duplicate_of(
-    evidence: EvidenceStore,
-    relay: Relay,
-    channel: str,
-    sender: str,
-    text: str,
-    event_id: str | None,
-    credit: WalletCredit,
-    now: datetime,
-) -> Received:
-    _log(evidence, relay, channel, sender, text, event_id, DUPLICATE, now, credit.key)
+def _duplicate_of(evidence: EvidenceStore, post: Post, credit: WalletCredit) -> Received:
+    _log(evidence, post, DUPLICATE, credit.key)
+    return _shown(credit, DUPLICATE)
+
+
+def _shown(credit: WalletCredit, outcome: str) -> Received:
     return Received(
         public_credit_id(credit),
-        DUPLICATE,
+        outcome,
         credit.amountPaise,
         credit.rrn,
         credit.bank,
@@ -229,30 +203,16 @@ def _duplicate_of(
 
 
 def _not_a_credit(
-    evidence: EvidenceStore,
-    relay: Relay,
-    channel: str,
-    sender: str,
-    text: str,
-    event_id: str | None,
-    outcome: str,
-    now: datetime,
-    *,
-    keep_text: bool = False,
+    evidence: EvidenceStore, post: Post, outcome: str, *, keep_text: bool = False
 ) -> Received:
-    message = _log(evidence, relay, channel, sender, text, event_id, outcome, now, keep=keep_text)
+    message = _log(evidence, post, outcome, keep=keep_text)
     return Received(f"ev_{message.id}" if message else "ev_-", outcome)
 
 
 def _log(
     evidence: EvidenceStore,
-    relay: Relay,
-    channel: str,
-    sender: str,
-    text: str,
-    event_id: str | None,
+    post: Post,
     outcome: str,
-    now: datetime,
     credit_key: str | None = None,
     *,
     keep: bool = False,
@@ -260,15 +220,15 @@ def _log(
     # Text is kept only where the merchant must read it; an OTP never is.
     return evidence.add_message(
         EvidenceMessage(
-            channel=channel,
-            relay=relay.id,
-            eventId=event_id,
-            sender=sender,
-            textHash=_text_hash(sender, text),
-            text=text if keep else None,
+            channel=post.channel,
+            relay=post.relay.id,
+            eventId=post.event_id,
+            sender=post.sender,
+            textHash=_text_hash(post.sender, post.text),
+            text=post.text if keep else None,
             outcome=outcome,
             creditKey=credit_key,
-            receivedAt=now,
+            receivedAt=post.now,
         )
     )
 
@@ -278,14 +238,7 @@ def _repeat(store: Store, earlier: EvidenceMessage) -> Received:
     credit = store.credit_by_key(earlier.creditKey) if earlier.creditKey else None
     if credit is None:
         return Received(f"ev_{earlier.id}", earlier.outcome)
-    return Received(
-        public_credit_id(credit),
-        DUPLICATE,
-        credit.amountPaise,
-        credit.rrn,
-        credit.bank,
-        list(credit.orderIds),
-    )
+    return _shown(credit, DUPLICATE)
 
 
 def _text_hash(sender: str, text: str) -> str:

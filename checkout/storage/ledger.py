@@ -13,7 +13,7 @@ from mongoengine.queryset.visitor import Q
 from pymongo.errors import DuplicateKeyError
 
 from checkout.domain.vocabulary import CreditKind, CreditState, Outcome
-from checkout.storage.models import SandboxWallet, WalletCredit, WalletState
+from checkout.storage.models import SandboxWallet, WalletCredit, WalletState, newest_first
 
 WALLET_ID = "wallet"
 SANDBOX_ID = "sandbox"
@@ -90,18 +90,11 @@ class WalletLedger:
         limit: int = 20,
     ) -> list[WalletCredit]:
         """Credits newest first (debits left out), filtered, after a cursor."""
-        query = Q(kind__ne=CreditKind.DEBIT)
-        if state:
-            query &= Q(state=state)
-        if source:
-            query &= Q(provider=source)
-        if rrn:
-            query &= Q(rrn=rrn)
-        if before:
-            observed, ident = before
-            query &= Q(observedAt__lt=observed) | Q(observedAt=observed, id__lt=ident)
+        filters = {"kind__ne": CreditKind.DEBIT, "state": state, "provider": source, "rrn": rrn}
         with self._lock:
-            return list(WalletCredit.objects(query).order_by("-observedAt", "-id").limit(limit))
+            return newest_first(
+                WalletCredit, filters, field="observedAt", before=before, limit=limit
+            )
 
     def decide_credit(
         self, key: str, outcome: str, order_ids: list[str], event: str | None = None

@@ -18,6 +18,7 @@ from mongoengine import (
     ListField,
     StringField,
 )
+from mongoengine.queryset.visitor import Q
 
 from checkout.domain.vocabulary import CreditKind, CreditState, Outcome, Status
 
@@ -231,6 +232,25 @@ class SandboxWallet(Document):
     id = StringField(primary_key=True)
     balancePaise = IntField(default=0)
     history = ListField(DictField())
+
+
+def newest_first(
+    document: type[Document],
+    filters: dict[str, Any],
+    *,
+    field: str,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Any]:
+    """One page, newest first, after a (time, id) cursor: the listings' one paging rule.
+
+    ``filters`` with a None value are left out, so callers pass every filter they take.
+    """
+    query = Q(**{name: value for name, value in filters.items() if value is not None})
+    if before:
+        moment, ident = before
+        query &= Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": ident})
+    return list(document.objects(query).order_by(f"-{field}", "-id").limit(limit))
 
 
 ALL_DOCUMENTS: tuple[type[Document], ...] = (

@@ -15,7 +15,6 @@ from typing import Any
 
 from mongoengine import connect, disconnect
 from mongoengine.errors import NotUniqueError
-from mongoengine.queryset.visitor import Q
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from checkout.config import MEMORY_SCHEME
@@ -31,6 +30,7 @@ from checkout.storage.models import (
     Order,
     PaymentSession,
     WalletCredit,
+    newest_first,
 )
 
 ALIAS = "default"
@@ -242,17 +242,8 @@ class Store(WalletLedger):
         before: tuple[datetime, str] | None = None,
         limit: int = 20,
     ) -> list[PaymentSession]:
-        query = Q()
-        if status:
-            query &= Q(status=status)
-        if order_id:
-            query &= Q(orderId=order_id)
-        if created_after:
-            query &= Q(createdAt__gt=created_after)
-        if before:
-            created, ident = before
-            query &= Q(createdAt__lt=created) | Q(createdAt=created, id__lt=ident)
-        return list(PaymentSession.objects(query).order_by("-createdAt", "-id").limit(limit))
+        filters = {"status": status, "orderId": order_id, "createdAt__gt": created_after}
+        return newest_first(PaymentSession, filters, field="createdAt", before=before, limit=limit)
 
     # -- orders and audit ----------------------------------------------------------
 

@@ -18,7 +18,7 @@ from checkout.storage.models import Order, PaymentSession, WalletCredit
 from checkout.storage.store import Store
 from tests.conftest import Clock, race
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "evidence"
+SHARED = Path(__file__).resolve().parents[1] / "data" / "evidence"
 HDFC = "VM-HDFCBK-S"
 HDFC_CREDIT = (
     "Credit Alert!\nRs.1,018.00 credited to HDFC Bank A/c XX4821 on 02-12-26 from VPA "

@@ -24,7 +24,7 @@ from checkout.domain.bank_sms import GENERIC_RULE, parse_sms
 from checkout.domain.evidence import MessageKind, SenderVerdict
 from checkout.domain.money import parse_rupees
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "evidence"
+SHARED = Path(__file__).resolve().parents[1] / "data" / "evidence"
 SAMPLES = json.loads((SHARED / "samples.json").read_text(encoding="utf-8"))
 
 PENNYWISE = "github sarim2000/pennywiseai-tracker parser-core/src/test/kotlin"

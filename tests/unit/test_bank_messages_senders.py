@@ -17,7 +17,7 @@ from checkout.domain.bank_senders import (
 )
 from checkout.domain.evidence import MessageKind, SenderVerdict
 
-EML = (Path(__file__).resolve().parents[3] / "shared" / "evidence" / "hdfc-credit.eml").read_bytes()
+EML = (Path(__file__).resolve().parents[1] / "data" / "evidence" / "hdfc-credit.eml").read_bytes()
 TRUSTED = SenderVerdict.TRUSTED
 REJECTED = SenderVerdict.REJECTED
 
