@@ -32,31 +32,22 @@ def list_credits(query: ListCreditsQuery) -> CreditList:
     )
 
 
+# A decision on a credit: by whom, and when (the audit names the key that decided).
+def _decider() -> dict[str, object]:
+    return {"now": clock.utcnow(), "who": current_caller().key_id}
+
+
 @ledger.post(
     "/api/v1/credits/<creditId>/assign",
     "Complete a payable checkout from an unattributed credit",
     errors=(404, 409),
 )
 def assign_credit(creditId: CreditId, body: AssignCreditBody) -> CreditView:
-    return credits.assign(
-        current_gateway().store,
-        creditId,
-        body.orderId,
-        now=clock.utcnow(),
-        who=current_caller().key_id,
-    )
+    return credits.assign(current_gateway().store, creditId, body.orderId, **_decider())
 
 
 @ledger.post(
-    "/api/v1/credits/<creditId>/dismiss",
-    "Set an unattributed credit aside",
-    errors=(404, 409),
+    "/api/v1/credits/<creditId>/dismiss", "Set an unattributed credit aside", errors=(404, 409)
 )
 def dismiss_credit(creditId: CreditId, body: DismissCreditBody) -> CreditView:
-    return credits.dismiss(
-        current_gateway().store,
-        creditId,
-        body.reason,
-        now=clock.utcnow(),
-        who=current_caller().key_id,
-    )
+    return credits.dismiss(current_gateway().store, creditId, body.reason, **_decider())
