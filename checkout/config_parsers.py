@@ -128,35 +128,34 @@ def storage_uri(name: str, raw: str) -> str:
     return value
 
 
-def sms_headers(name: str, raw: str) -> tuple[str, ...]:
-    """DLT sender headers as the bank registered them (HDFCBK), without VM- or -S."""
-    found = []
-    for item in raw.split(","):
-        item = item.strip().upper()
-        if not item:
-            continue
-        if not re.fullmatch(r"[A-Z0-9]{3,11}", item):
-            raise ConfigError(
-                f"{name} must be a comma-separated list of SMS sender headers like HDFCBK "
-                f"(without the VM- prefix or the -S suffix), got {item!r}"
-            )
-        found.append(item)
-    return tuple(found)
+def comma_list(
+    item: str, normal: Callable[[str], str], what: str
+) -> Callable[[str, str], tuple[str, ...]]:
+    """A comma-separated list whose every entry, once normalised, matches `item`."""
+
+    def parse(name: str, raw: str) -> tuple[str, ...]:
+        found = []
+        for entry in raw.split(","):
+            entry = normal(entry.strip())
+            if not entry:
+                continue
+            if not re.fullmatch(item, entry):
+                raise ConfigError(f"{name} must be a comma-separated list of {what}, got {entry!r}")
+            found.append(entry)
+        return tuple(found)
+
+    return parse
 
 
-def email_addresses(name: str, raw: str) -> tuple[str, ...]:
-    found = []
-    for item in raw.split(","):
-        item = item.strip().lower()
-        if not item:
-            continue
-        if not re.fullmatch(r"[^@\s,<>]+@[a-z0-9-]+(\.[a-z0-9-]+)+", item):
-            raise ConfigError(
-                f"{name} must be a comma-separated list of e-mail addresses like "
-                f"alerts@hdfcbank.net, got {item!r}"
-            )
-        found.append(item)
-    return tuple(found)
+# DLT sender headers as the bank registered them (HDFCBK), without VM- or -S.
+sms_headers = comma_list(
+    r"[A-Z0-9]{3,11}",
+    str.upper,
+    "SMS sender headers like HDFCBK (without the VM- prefix or the -S suffix)",
+)
+email_addresses = comma_list(
+    r"[^@\s,<>]+@[a-z0-9-]+(\.[a-z0-9-]+)+", str.lower, "e-mail addresses like alerts@hdfcbank.net"
+)
 
 
 def host_name(name: str, raw: str) -> str:

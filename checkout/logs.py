@@ -4,9 +4,10 @@ Secrets never reach a log: the request line carries the path without its
 query string, and no header value is ever logged. As a last line of defence
 every managed handler redacts what is a credential wherever it turns up in a
 message: the hosted-page token in `/pay/<token>` (whoever holds it can act on
-that checkout) and the value after `Bearer`. gunicorn's own loggers get the same
-filter (checkout/gunicorn_conf.py): its error log quotes bad request lines, and
-its access log every request line.
+that checkout), the value after `Bearer`, and a relay URL's `?token=` (whoever
+holds it can post evidence). gunicorn's own loggers get the same filter
+(checkout/gunicorn_conf.py): its error log quotes bad request lines, and its
+access log every request line.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ REDACTED = "[redacted]"
 _SECRETS = (
     (re.compile(r"(/pay/)[A-Za-z0-9_\-]{8,}"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), rf"\g<1>{REDACTED}"),
+    # A relay URL token (/api/v1/evidence/sms?token=…): whoever holds it can post evidence.
+    (re.compile(r"([?&]token=)[^&#\s\"']+"), rf"\g<1>{REDACTED}"),
 )
 
 

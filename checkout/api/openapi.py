@@ -184,10 +184,13 @@ def _operation(op: Operation, operation_id: str, components: dict[str, Any]) -> 
         document["description"] = op.description
     if parameters:
         document["parameters"] = parameters
-    if op.body is not None:
+    if op.body_media:
         document["requestBody"] = {
             "required": True,
-            "content": _json(_model_ref(op.body, components)),
+            "content": {
+                media: {"schema": _model_ref(model, components)}
+                for media, model in op.body_media.items()
+            },
         }
     document["responses"] = responses
     document["security"] = [{"bearerAuth": []}] if op.needs_key else []

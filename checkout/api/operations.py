@@ -43,6 +43,8 @@ ATTRIBUTE = "__operation__"
 GENEROUS: Limit = "120 per minute"
 POLLING: Limit = "600 per minute"
 INPUTS = ("body", "query")
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 
 
 class AnswerMismatch(RuntimeError):
@@ -62,6 +64,10 @@ class Operation:
     path: Mapping[str, Any] = field(default_factory=dict)  # URL variable -> annotated type
     secured: bool = False  # a Bearer key (or ADMIN_SECRET) is required
     master_only: bool = False  # ... and it must be ADMIN_SECRET
+    # The route's own proof of its caller, run instead of the key check (evidence relays).
+    auth: Callable[[], object] | None = None
+    # The body's media types and the model each is read with, when not JSON alone.
+    media: Mapping[str, type[BaseModel]] = field(default_factory=dict)
     limited: bool = True
     origin_checked: bool = True  # an /api route: a foreign browser origin is refused
     # Honours Idempotency-Key; the scope keeps one route's keys apart from another's
@@ -74,7 +80,14 @@ class Operation:
 
     @property
     def needs_key(self) -> bool:
-        return self.secured or self.master_only
+        return self.secured or self.master_only or self.auth is not None
+
+    @property
+    def body_media(self) -> Mapping[str, type[BaseModel]]:
+        """Each media type the body may come in, with the model it is read with."""
+        if self.media:
+            return self.media
+        return {JSON: self.body} if self.body is not None else {}
 
     @property
     def idempotent(self) -> bool:
@@ -160,14 +173,18 @@ class Routes:
 def _runner(op: Operation, view: View) -> Callable[..., Response]:
     @functools.wraps(view)
     def run(**path: str) -> Response:
-        if op.master_only:
+        if op.auth is not None:
+            op.auth()
+        elif op.master_only:
             require_master()
         elif op.secured:
             require_merchant()
         if op.guard is not None:
             op.guard()
         inputs: dict[str, BaseModel] = {}
-        if op.body is not None:
+        if op.media:
+            inputs["body"] = parse_media(op.media)
+        elif op.body is not None:
             inputs["body"] = parse_body(op.body)
         if op.query is not None:
             inputs["query"] = parse_query(op.query)
@@ -279,6 +296,22 @@ def parse_body(model: type[Model]) -> Model:
             "Request body must be a JSON object", field="body", detail="expected a JSON object"
         )
     return _validated(model, data)
+
+
+def parse_media(media: Mapping[str, type[BaseModel]]) -> BaseModel:
+    """A body in one of the declared media types: JSON, a form, or the raw bytes."""
+    model = media.get(request.mimetype)
+    if model is None:
+        raise ServiceError(
+            f"Request body must be {' or '.join(media)}",
+            field="body",
+            detail=f"send Content-Type: {' or '.join(media)}",
+        )
+    if request.mimetype == JSON:
+        return parse_body(model)
+    if request.mimetype == FORM:
+        return _validated(model, request.form.to_dict())
+    return _validated(model, request.get_data())
 
 
 def parse_query(model: type[Model]) -> Model:

@@ -27,6 +27,7 @@ from checkout.api.openapi import REF, model_schemas, openapi_document, operation
 from checkout.api.operations import Routes, declaration
 from checkout.api.origins import PUBLIC_DOCUMENTS
 from checkout.api.schemas import credits as credits_schemas
+from checkout.api.schemas import evidence as evidence_schemas
 from checkout.api.schemas import seed
 from checkout.api.schemas import v1 as v1_schemas
 from checkout.api.schemas.common import ErrorBody
@@ -54,6 +55,8 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     credits_schemas.ListCreditsQuery,
     credits_schemas.AssignCreditBody,
     credits_schemas.DismissCreditBody,
+    evidence_schemas.SmsEvidenceBody,
+    evidence_schemas.RawEmail,
 )
 # A value of the right shape for each path parameter.
 PATH_SAMPLES = {
@@ -253,10 +256,12 @@ def test_request_schemas_are_the_validating_models_own(app: Flask) -> None:
             assert components[name] == schema, name
     for rule, method, op in declared:
         entry = document["paths"][path_template(rule)][method]
-        if op.body is not None:
-            ref = entry["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-            assert ref == REF.format(model=op.body.__name__)
-            assert set(components[op.body.__name__]["properties"]) == set(op.body.model_fields)
+        content = entry["requestBody"]["content"] if op.body is not None else {}
+        assert set(content) == set(op.body_media)
+        for media, model in op.body_media.items():
+            assert content[media]["schema"]["$ref"] == REF.format(model=model.__name__)
+            names = {f.alias or name for name, f in model.model_fields.items()}
+            assert set(components[model.__name__].get("properties", {})) <= names, media
         if op.query is not None:
             properties = model_schemas(op.query)[op.query.__name__]["properties"]
             query = {p["name"]: p for p in entry["parameters"] if p["in"] == "query"}
@@ -414,6 +419,20 @@ def test_every_answer_matches_its_model_and_the_document(
     assigned = stray("5.27")
     api.post(f"/api/v1/credits/{assigned}/assign", json={"orderId": first["orderId"]}, headers=AUTH)
     api.get("/api/v1/credits?state=bogus", 400, headers=AUTH)
+
+    # Evidence relays: an SMS as JSON and as a form, an e-mail, a heartbeat.
+    sms = {
+        "from": "VM-HDFCBK-S",
+        "text": "Rs.5.28 credited to HDFC Bank A/c XX1 (UPI 633600000010)",
+    }
+    assert api.post("/api/v1/evidence/sms", json=sms, headers=AUTH)["outcome"]
+    api.post("/api/v1/evidence/sms", data=sms, headers=AUTH)
+    api.post("/api/v1/evidence/sms", 400, json={"text": "no sender"}, headers=AUTH)
+    api.post("/api/v1/evidence/sms", 401, json=sms, query_string={"token": "rt_test_nope"})
+    mail = b"From: alerts@hdfcbank.net\r\nSubject: x\r\n\r\nRs.1 credited\r\n"
+    api.post("/api/v1/evidence/email", data=mail, content_type="message/rfc822", headers=AUTH)
+    api.post("/api/v1/evidence/email", 400, json=sms, headers=AUTH)
+    assert api.post("/api/v1/evidence/heartbeat", headers=AUTH)["relay"] == "admin"
 
     # Every success answer of every operation was seen and checked.
     wanted = {

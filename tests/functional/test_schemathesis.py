@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -83,6 +84,12 @@ def _api_only() -> Flask:
     bare = Flask(__name__)
     bare.register_blueprint(bp)
     return bare
+
+
+@schemathesis.serializer("message/rfc822")
+def _raw_email(_context: schemathesis.SerializationContext, value: Any) -> bytes:
+    """A raw e-mail (POST /api/v1/evidence/email) goes on the wire as the bytes generated."""
+    return value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogatepass")
 
 
 DOCUMENT = openapi_document(_api_only())

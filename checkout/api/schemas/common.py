@@ -225,8 +225,9 @@ class Schema(BaseModel):
         """
         if not isinstance(data, dict):
             return data
-        for name in cls.model_fields:
-            found = _first_unstorable(data.get(name), name)
+        for name, info in cls.model_fields.items():
+            key = info.alias or name  # what the request calls it ("from" for from_)
+            found = _first_unstorable(data.get(key), key)
             if found:
                 field, problem = found
                 raise PydanticCustomError(
