@@ -77,6 +77,7 @@ class Outcome(StrEnum):
     CONFLICT = "conflict"  # the same RRN came with another amount
     ASSIGNED = "assigned"  # the merchant's decision
     DISMISSED = "dismissed"  # set aside by the merchant
+    UTR = "utr"  # the customer's UTR claim named this credit's RRN
 
 
 class CreditKind(StrEnum):

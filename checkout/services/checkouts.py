@@ -266,6 +266,7 @@ def complete_checkout(
     now: datetime,
     credit_key: str,
     final_balance: int | None,
+    amount_paid: int | None = None,
 ) -> PaymentSession | None:
     """Mark paid once; None when this call did not complete it.
 
@@ -280,6 +281,8 @@ def complete_checkout(
         "creditKeys": [credit_key],
         "orderPending": True,
     }
+    if amount_paid is not None:
+        changes["amountPaidPaise"] = amount_paid  # a UTR claim: what the evidence says
     session = None
     for source in lifecycle.sources_of(Status.COMPLETED):
         if source == Status.PENDING:
@@ -324,7 +327,7 @@ def _write_order(store: Store, session: PaymentSession, *, now: datetime) -> boo
     written = store.insert_order(
         Order(
             **copied,
-            amountPaidPaise=session.amountPaise,
+            amountPaidPaise=session.amountPaidPaise or session.amountPaise,
             creditKeys=credit_keys,
             createdAt=session.completedAt or now,
         )

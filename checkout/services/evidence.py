@@ -17,6 +17,7 @@ from checkout.config import Settings
 from checkout.domain import bank_email, bank_senders, bank_sms
 from checkout.domain.evidence import MessageKind, ReadMessage, SenderVerdict
 from checkout.domain.vocabulary import CreditKind
+from checkout.services import utr
 from checkout.services.attribution import attribute_credit
 from checkout.services.credits import public_credit_id
 from checkout.storage.evidence import EvidenceMessage, EvidenceStore
@@ -178,8 +179,11 @@ def _credit_or_not(
             return _duplicate_of(evidence, post, existing)
     stored = store.credit_by_key(credit.key)
     assert stored is not None
-    decision = attribute_credit(store, settings, stored, now=now)
-    completed = decision.completed if decision else list(stored.orderIds)
+    # A customer's waiting UTR claim is weighed before the exact-amount rule.
+    completed = utr.weigh_waiting_claims(store, stored, now=now)
+    if completed is None:
+        decision = attribute_credit(store, settings, stored, now=now)
+        completed = decision.completed if decision else list(stored.orderIds)
     _log(evidence, post, CREDITED, stored.key, keep=True)
     return Received(
         public_credit_id(stored), CREDITED, stored.amountPaise, stored.rrn, stored.bank, completed

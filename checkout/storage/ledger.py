@@ -64,6 +64,18 @@ class WalletLedger:
             )
         return updated == 1
 
+    def claim_credit(self, key: str, order_id: str) -> bool:
+        """A customer's UTR claim takes a credit no decider has taken yet, once."""
+        with self._lock:
+            updated = WalletCredit.objects(
+                key=key, state__in=[CreditState.NEW, CreditState.UNATTRIBUTED]
+            ).update_one(
+                set__state=CreditState.ATTRIBUTING,
+                set__outcome=Outcome.UTR,
+                set__orderIds=[order_id],
+            )
+        return updated == 1
+
     def unassign_credit(self, key: str) -> None:
         """An assignment whose checkout could no longer be paid goes back to review."""
         with self._lock:

@@ -80,6 +80,7 @@ class PaymentSession(Document):
     taxPaise = IntField()
     totalAmountPaise = IntField(required=True)  # what the merchant asked for
     amountPaise = IntField(required=True)  # what the customer must pay (may carry a suffix)
+    amountPaidPaise = IntField()  # set when the evidence paid another amount (a UTR claim)
     initialBalancePaise = IntField()
     finalBalancePaise = IntField()
     late = BooleanField(default=False)
