@@ -34,6 +34,7 @@ run: $(RUN_STAMP) ## Run the app (installs requirements.txt only; PORT, HOST, ..
 	$(PY) app.py
 
 test: venv browser-deps ## Lint, then run the whole test suite
+	bash scripts/ensure-dovecot
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q
 

@@ -21,12 +21,14 @@ from checkout.config_parsers import (
     email_addresses,
     host_name,
     http_url,
+    imap_url,
     integer,
     is_loopback,
     mongodb_uri,
     optional_http_url,
     optional_integer,
     origins,
+    readable_file,
     rupees,
     sms_headers,
     storage_uri,
@@ -150,6 +152,10 @@ class Settings:
     email_authserv_id: str = _read("EMAIL_AUTHSERV_ID", host_name)
     email_require_dkim: bool = _read("EMAIL_REQUIRE_DKIM", boolean, "true")
     relay_silence_minutes: int = _read("RELAY_SILENCE_MINUTES", integer(1, 10080), "30")
+    # A mailbox of bank alert e-mail read every poll interval (its URL holds the password),
+    # and a private CA to trust for its TLS.
+    evidence_imap_url: str = _read("EVIDENCE_IMAP_URL", imap_url, secret=True)
+    evidence_imap_ca_file: str = _read("EVIDENCE_IMAP_CA_FILE", readable_file)
     # Not read from the environment: lets tests and `flask poll` run without the thread.
     start_ticker: bool = True
     # Not read from the environment: the `flask` CLI prints log lines only when asked (-v).

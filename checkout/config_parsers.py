@@ -7,6 +7,7 @@ naming the variable (checkout.config declares which parser reads which variable)
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -164,4 +165,43 @@ def host_name(name: str, raw: str) -> str:
         r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", value
     ):
         raise ConfigError(f"{name} must be a host name like mx.google.com, got {raw!r}")
+    return value
+
+
+IMAP_PORTS = {"imaps": 993, "imap": 143}
+
+
+def imap_url(name: str, raw: str) -> str:
+    """`imaps://user:password@host:port/MAILBOX`, or plain `imap://` on a loopback host only.
+
+    The URL holds the mailbox password, so no refusal ever quotes it.
+    """
+    value = raw.strip()
+    if not value:
+        return ""
+    shape = f"{name} must look like imaps://user:password@host:993/INBOX"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{shape} (the port is not a number)") from None
+    if parts.scheme not in IMAP_PORTS:
+        raise ConfigError(f"{shape}, got the scheme {parts.scheme!r}")
+    if not parts.hostname or not parts.username or not parts.password:
+        raise ConfigError(f"{shape}: the user, the password and the host are all required")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{shape}, with no ?query or #fragment")
+    if parts.scheme == "imap" and not is_loopback(value):
+        raise ConfigError(
+            f"{name} must use imaps:// (TLS) for {parts.hostname} (plain imap:// only for "
+            "localhost), or the mailbox password would cross the network in the clear"
+        )
+    return value
+
+
+def readable_file(name: str, raw: str) -> str:
+    """A path to a file this process can read, or empty."""
+    value = raw.strip()
+    if value and not (os.path.isfile(value) and os.access(value, os.R_OK)):
+        raise ConfigError(f"{name} must be a readable file, got {value!r}")
     return value

@@ -12,9 +12,10 @@ from datetime import datetime
 from checkout import clock
 from checkout.config import Settings
 from checkout.providers.base import WalletProvider
-from checkout.services import leases
+from checkout.services import imap_poll, leases
 from checkout.services.background import BackgroundLoop
 from checkout.services.ticks import TickReport, run_tick
+from checkout.storage.evidence import EvidenceStore
 from checkout.storage.store import Store
 
 
@@ -42,5 +43,13 @@ class Ticker(BackgroundLoop):
     def tick(self) -> TickReport:
         return run_tick(self.store, self.provider, self.settings, owner=self.owner, now=self.now())
 
+    def poll_mail(self) -> imap_poll.PollReport:
+        """The alert mailbox (EVIDENCE_IMAP_URL), under its own lease: at most once per interval."""
+        return imap_poll.poll_mailbox(
+            self.store, EvidenceStore(), self.settings, owner=self.owner, now=self.now()
+        )
+
     def run_once(self) -> TickReport:
+        if self.settings.evidence_imap_url:
+            self.poll_mail()
         return self.tick()
