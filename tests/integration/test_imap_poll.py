@@ -277,3 +277,47 @@ def test_imaps_anywhere_and_plain_imap_on_loopback_are_accepted() -> None:
     assert "p%3Ass" not in repr(tls)
     local = Settings.from_env({"EVIDENCE_IMAP_URL": "imap://u:p@localhost:1143/Bank%20alerts"})
     assert Mailbox.from_url(local.evidence_imap_url).name == "Bank alerts"
+
+
+def test_imaps_reads_the_alert_when_the_private_ca_is_trusted(
+    store: Store,
+    repo: EvidenceStore,
+    mail_settings: Settings,
+    dovecot: ImapServer,
+    mailbox: str,
+    clock: Clock,
+) -> None:
+    open_checkout(store, mail_settings, clock, "ORD-TLS")
+    dovecot.deliver(ALERT, mailbox)
+    clock.advance(minutes=10)
+    settings = mail_settings.with_overrides(
+        evidence_imap_url=dovecot.url(mailbox=mailbox, tls=True),
+        evidence_imap_ca_file=dovecot.ca_file,
+    )
+
+    report = poll(store, repo, settings, clock)
+
+    assert (report.reason, report.completed) == ("ok", ["ORD-TLS"])
+    assert dovecot.flags(mailbox) == {ALERT_ID: True}
+
+
+def test_imaps_to_a_certificate_nobody_vouches_for_is_a_tls_fault(
+    store: Store,
+    repo: EvidenceStore,
+    mail_settings: Settings,
+    dovecot: ImapServer,
+    mailbox: str,
+    clock: Clock,
+) -> None:
+    open_checkout(store, mail_settings, clock, "ORD-UNTLS")
+    dovecot.deliver(ALERT, mailbox)
+    settings = mail_settings.with_overrides(
+        evidence_imap_url=dovecot.url(mailbox=mailbox, tls=True)
+    )
+
+    report = poll(store, repo, settings, clock)
+
+    assert (report.ran, report.reason, report.outcomes) == (True, "tls", [])
+    assert WalletState.objects.get(id=imap_poll.LEASE_ID).lastErrorReason == "tls"
+    assert PaymentSession.objects.get(orderId="ORD-UNTLS").status == "pending"
+    assert dovecot.flags(mailbox) == {ALERT_ID: False}

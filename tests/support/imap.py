@@ -36,7 +36,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = {host}
-ssl = no
+ssl = yes
+ssl_cert = <{root}/tls/server.pem
+ssl_key = <{root}/tls/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {user}
@@ -58,7 +60,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {host}
+    port = {tls_port}
   }}
   chroot =
 }}
@@ -71,10 +74,18 @@ service anvil {{
 @dataclass(frozen=True)
 class ImapServer:
     root: Path
-    port: int
+    port: int  # plain IMAP
+    tls_port: int  # IMAP over TLS, with a certificate from a CA of the test's own
 
-    def url(self, password: str = PASSWORD, mailbox: str = MAILBOX) -> str:
+    def url(self, password: str = PASSWORD, mailbox: str = MAILBOX, *, tls: bool = False) -> str:
+        if tls:
+            return f"imaps://{USER}:{password}@{HOST}:{self.tls_port}/{mailbox}"
         return f"imap://{USER}:{password}@{HOST}:{self.port}/{mailbox}"
+
+    @property
+    def ca_file(self) -> str:
+        """The PEM of the private CA that signed the server's certificate."""
+        return str(self.root / "tls" / "ca.pem")
 
     @property
     def log(self) -> str:
@@ -125,8 +136,63 @@ def _mail_owner() -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
+def _certificates(directory: Path) -> None:
+    """A private CA, and a certificate it signed for 127.0.0.1 and localhost (openssl CLI)."""
+    directory.mkdir()
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=upi-checkout test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    )
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    )
+
+
 def _start(root: Path) -> tuple[subprocess.Popen[bytes], ImapServer]:
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    _certificates(root / "tls")
     user = getpass.getuser()
     group = grp.getgrgid(os.getgid()).gr_name
     mail_uid, mail_gid = _mail_owner()
@@ -145,6 +211,7 @@ def _start(root: Path) -> tuple[subprocess.Popen[bytes], ImapServer]:
             root=root,
             host=HOST,
             port=port,
+            tls_port=tls_port,
             user=user,
             login=login,
             group=group,
@@ -155,9 +222,10 @@ def _start(root: Path) -> tuple[subprocess.Popen[bytes], ImapServer]:
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    server = ImapServer(root, port)
+    server = ImapServer(root, port, tls_port)
     try:
         wait_for_port(port, process)
+        wait_for_port(tls_port, process)
     except AssertionError as exc:
         stop(process)
         raise AssertionError(f"{exc}\n{server.log}") from None
