@@ -28,6 +28,7 @@ from checkout.terminal import failure, present_commands, say
 class Backend(Protocol):
     def sandbox_pay(self, order_id: str) -> str: ...
     def sandbox_credit(self, amount: str) -> str: ...
+    def sandbox_sms(self, order_id: str) -> str: ...
     def create_link(self, fields: dict[str, Any]) -> str: ...
     def create_key(self, name: str, scope: str, url_token: bool) -> dict[str, Any]: ...
     def list_keys(self) -> list[dict[str, Any]]: ...
@@ -38,6 +39,11 @@ class Backend(Protocol):
 
 def _credited(amount: object, balance: object) -> str:
     return f"credited ₹{amount}; sandbox balance ₹{balance}"
+
+
+def _sms_posted(outcome: str, amount: object, rrn: object, order_ids: list[str]) -> str:
+    completed = ", ".join(order_ids) or "nothing"
+    return f"bank SMS for ₹{amount} (UTR {rrn}): {outcome}; completed {completed}"
 
 
 class LocalBackend:
@@ -71,6 +77,14 @@ class LocalBackend:
         assert paise is not None
         balance = sandbox.credit_wallet(self.gateway.store, paise, now=clock.utcnow())
         return _credited(rupees_decimal(paise), rupees_decimal(balance))
+
+    def sandbox_sms(self, order_id: str) -> str:
+        gateway = self.gateway
+        got = sandbox.send_bank_sms(
+            gateway.store, gateway.evidence, gateway.settings, order_id, now=clock.utcnow()
+        )
+        amount = rupees_decimal(got.amount_paise) if got.amount_paise is not None else "?"
+        return _sms_posted(got.outcome, amount, got.rrn, got.order_ids)
 
     def create_link(self, fields: dict[str, Any]) -> str:
         try:
@@ -183,6 +197,12 @@ class RemoteBackend:
         answer = self._call("POST", "/api/sandbox/credit", {"amount": amount})
         return _credited(answer["credited"], answer["balance"])
 
+    def sandbox_sms(self, order_id: str) -> str:
+        answer = self._call("POST", "/api/sandbox/sms", {"orderId": order_id})
+        return _sms_posted(
+            answer["outcome"], answer.get("amount", "?"), answer.get("rrn"), answer["orderIds"]
+        )
+
     def create_link(self, fields: dict[str, Any]) -> str:
         body = {name: value for name, value in fields.items() if value is not None}
         answer = self._call("POST", "/api/v1/payment-links", body)
@@ -262,6 +282,16 @@ def register_commands(app: Flask) -> None:
         """Credit AMOUNT rupees (a stray payment, or one for several checkouts)."""
         _require_sandbox()
         say(backend().sandbox_credit(amount))
+
+    @sandbox_group.command("sms")
+    @click.argument("order_id")
+    def sandbox_sms(order_id: str) -> None:
+        """Post the bank's credit SMS for ORDER_ID's exact amount, as a relay phone would."""
+        _require_sandbox()
+        try:
+            say(backend().sandbox_sms(order_id))
+        except ServiceError as exc:
+            raise failure(exc.message) from None
 
     @links_group.command("create")
     @click.option("--title", required=True, help="What the customer pays for.")

@@ -41,7 +41,7 @@ def _relay(device_id: str | None = None) -> Relay:
     return Relay(id=current_relay().relay_id(device_id))
 
 
-def _answer(received: Received) -> EvidenceAnswer:
+def evidence_answer(received: Received) -> EvidenceAnswer:
     """Optional keys the evidence lacks are left out, not written as null."""
     given: dict[str, object] = {}
     if received.amount_paise is not None:
@@ -81,7 +81,7 @@ def post_sms(body: SmsEvidenceBody) -> EvidenceAnswer:
         event_id=body.id if body.event else None,
         now=now,
     )
-    return _answer(received)
+    return evidence_answer(received)
 
 
 @relays.post(
@@ -102,7 +102,7 @@ def post_email(body: RawEmail) -> EvidenceAnswer:
         raw=body.root,
         now=clock.utcnow(),
     )
-    return _answer(received)
+    return evidence_answer(received)
 
 
 @relays.post(

@@ -16,6 +16,7 @@ from checkout import clock
 from checkout.api.auth import bearer_token, require_merchant
 from checkout.api.operations import POLLING, Routes
 from checkout.api.schemas.common import OrderId
+from checkout.api.schemas.evidence import EvidenceAnswer
 from checkout.api.schemas.seed import (
     BalanceResponse,
     CreatePaymentSessionBody,
@@ -80,8 +81,13 @@ def _create_limit() -> str:
 )
 def health() -> tuple[HealthResponse, int]:
     gateway = current_gateway()
-    receive_only = gateway.settings.wallet_receive_only
-    status, body = health_report(gateway.store, gateway.provider, receive_only=receive_only)
+    settings = gateway.settings
+    status, body = health_report(
+        gateway.store,
+        gateway.provider,
+        receive_only=settings.wallet_receive_only,
+        settings=settings,
+    )
     return HealthResponse(
         status=body["status"], timestamp=clock.utcnow(), checks=body["checks"]
     ), status
@@ -258,3 +264,26 @@ def sandbox_credit(body: SandboxCreditBody) -> SandboxCreditResponse:
     return SandboxCreditResponse(
         credited=rupees_decimal(amount), balance=rupees_decimal(new_balance)
     )
+
+
+@seed_api.post(
+    "/api/sandbox/sms",
+    "Sandbox only: post the bank's credit SMS for a checkout's exact amount",
+    errors=(404, 409),
+    guard=_sandbox_only,
+    notes={
+        404: "Not in sandbox mode, or no such checkout",
+        409: "The checkout is already paid",
+    },
+    description="An HDFC credit SMS with a fresh RRN, through the same path as "
+    "`POST /api/v1/evidence/sms`; the answer is that endpoint's.",
+)
+def sandbox_sms(body: OrderRefBody) -> EvidenceAnswer:
+    # Imported here: the evidence routes import this module's blueprint.
+    from checkout.api.evidence import evidence_answer
+
+    gateway = current_gateway()
+    received = sandbox.send_bank_sms(
+        gateway.store, gateway.evidence, gateway.settings, body.orderId, now=clock.utcnow()
+    )
+    return evidence_answer(received)

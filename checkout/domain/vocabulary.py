@@ -51,6 +51,7 @@ class EventType(StrEnum):
     CHECKOUT_EXPIRED = "checkout.expired"
     CHECKOUT_CANCELLED = "checkout.cancelled"
     CREDIT_UNATTRIBUTED = "credit.unattributed"
+    RELAY_SILENT = "relay.silent"
 
 
 class DeliveryStatus(StrEnum):

@@ -1,5 +1,5 @@
 """What /health reports: the store answers, how the wallet fared on its last ticks,
-and how much the wallet's evidence can tell payments apart.
+how much the wallet's evidence can tell payments apart, and whether a relay fell silent.
 
 Health never calls the wallet itself: an idle gateway makes no wallet calls.
 """
@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkout import clock
+from checkout.config import Settings
 from checkout.providers.base import WalletProvider
+from checkout.services import relays
 from checkout.services.presenters import iso
+from checkout.storage.evidence import EvidenceStore
 from checkout.storage.store import Store
 
 BALANCE_ONLY_NOTE = (
@@ -33,8 +37,13 @@ def evidence_check(provider: WalletProvider, *, receive_only: bool) -> dict[str,
 
 
 def health_report(
-    store: Store, provider: WalletProvider, *, receive_only: bool = False
+    store: Store,
+    provider: WalletProvider,
+    *,
+    receive_only: bool = False,
+    settings: Settings | None = None,
 ) -> tuple[int, dict[str, Any]]:
+    """`settings` adds the relay check (checks.relay: "ok" or "silent", absent with no relay)."""
     checks: dict[str, Any] = {"evidence": evidence_check(provider, receive_only=receive_only)}
     try:
         store.ping()
@@ -54,4 +63,10 @@ def health_report(
         "lastError": state.lastErrorReason if failing else None,
         "lastErrorAt": iso(state.lastErrorAt) if failing else None,
     }
-    return 200, {"status": "degraded" if failing else "ok", "checks": checks}
+    relay = None
+    if settings is not None:
+        relay = relays.relay_status(store, EvidenceStore(), settings, now=clock.utcnow())
+        if relay is not None:
+            checks["relay"] = relay
+    degraded = failing or relay == relays.SILENT
+    return 200, {"status": "degraded" if degraded else "ok", "checks": checks}

@@ -47,6 +47,7 @@ from checkout.services.webhook_addresses import (
     shown_host,
     shown_url,
 )
+from checkout.storage.evidence import EvidenceStore, RelaySeen
 from checkout.storage.merchant import MerchantStore, WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import WalletCredit
 from checkout.storage.store import Store
@@ -163,7 +164,17 @@ def credit_data(credit: WalletCredit) -> dict[str, Any]:
     }
 
 
-def publish_owed_events(store: Store, merchant: MerchantStore, *, now: datetime) -> int:
+def relay_data(relay: RelaySeen) -> dict[str, Any]:
+    return {"relay": relay.id, "lastSeenAt": iso(relay.silentSince)}
+
+
+def publish_owed_events(
+    store: Store,
+    merchant: MerchantStore,
+    *,
+    now: datetime,
+    evidence: EvidenceStore | None = None,
+) -> int:
     """Turn the events that state changes owe into deliveries (the outbox's second half).
 
     The debt was written in the same update as the state change; queueing is
@@ -179,6 +190,13 @@ def publish_owed_events(store: Store, merchant: MerchantStore, *, now: datetime)
         event = credit.pendingEvent
         emit(merchant, event, credit.key, credit_data(credit), now=now)
         store.credit_event_queued(credit, event)
+        published += 1
+    evidence = evidence or EvidenceStore()
+    for relay in evidence.relays_owing_events():
+        event = relay.pendingEvent
+        # One event per silence: the silence is named by the message count it began at.
+        emit(merchant, event, f"{relay.id}:{relay.silentAt}", relay_data(relay), now=now)
+        evidence.relay_event_queued(relay, event)
         published += 1
     return published
 

@@ -17,9 +17,10 @@ from checkout.config import Settings
 from checkout.domain.matching import balance_credit
 from checkout.domain.vocabulary import CreditKind, CreditState, Outcome
 from checkout.providers.base import ProviderError, WalletProvider
-from checkout.services import wallet
+from checkout.services import relays, wallet
 from checkout.services.attribution import attribute_credit, settle
 from checkout.services.checkouts import expire_overdue, write_owed_orders
+from checkout.storage.evidence import EvidenceStore
 from checkout.storage.models import WalletCredit, WalletState
 from checkout.storage.store import Store
 
@@ -53,6 +54,7 @@ def run_tick(
     costs nothing to ask); still single-flight."""
     completed = finish_interrupted(store, now=now)
     expired = expire_overdue(store, now=now)
+    relays.notice_silence(store, EvidenceStore(), settings, now=now)
     if not store.any_payable(now):
         return TickReport(ran=False, reason="idle", completed=completed, expired=expired)
     state = store.claim_tick(owner, now, wallet.LEASE, only_when_due=due_only)

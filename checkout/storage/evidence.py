@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from mongoengine import Document, StringField
+from mongoengine import Document, IntField, StringField
 from mongoengine.errors import NotUniqueError
 from pymongo.errors import DuplicateKeyError
 
@@ -44,6 +44,12 @@ class RelaySeen(Document):
     id = StringField(primary_key=True)  # what the relay proves itself with
     firstSeenAt = UTCDateTimeField(required=True)
     lastSeenAt = UTCDateTimeField(required=True)
+    # Counted, not dated: a silence is named by the count it began at, and integers
+    # compare alike on every store (nx-27017 keeps a $set date as text).
+    seen = IntField(default=0)
+    silentAt = IntField(default=0)  # the `seen` count a silence was noticed at: once each
+    silentSince = UTCDateTimeField()  # lastSeenAt when that silence was noticed
+    pendingEvent = StringField()  # owed to the outbox, written with the silence
 
 
 EVIDENCE_DOCUMENTS = (EvidenceMessage, RelaySeen)
@@ -69,8 +75,34 @@ class EvidenceStore:
 
     def relay_seen(self, relay: str, now: datetime) -> None:
         RelaySeen.objects(id=relay).update_one(
-            upsert=True, set__lastSeenAt=now, set_on_insert__firstSeenAt=now
+            upsert=True,
+            set__lastSeenAt=now,
+            set_on_insert__firstSeenAt=now,
+            set_on_insert__silentAt=0,
+            inc__seen=1,
         )
 
     def relays(self) -> list[RelaySeen]:
         return list(RelaySeen.objects)
+
+    def mark_silent(self, relay: RelaySeen, event: str) -> bool:
+        """Owe `event` for this silence; False when a message came in between or it was owed."""
+        if relay.silentAt == relay.seen:
+            return False
+        # Exact values only: nx-27017 matches no missing field with $ne in an update.
+        return bool(
+            RelaySeen.objects(id=relay.id, seen=relay.seen, silentAt=relay.silentAt).update_one(
+                set__silentAt=relay.seen,
+                set__silentSince=relay.lastSeenAt,
+                set__pendingEvent=event,
+            )
+        )
+
+    def relays_owing_events(self) -> list[RelaySeen]:
+        return list(RelaySeen.objects(pendingEvent__exists=True))
+
+    def relay_event_queued(self, relay: RelaySeen, event: str) -> None:
+        # Only this silence's debt: a newer one, written meanwhile, stays owed.
+        RelaySeen.objects(id=relay.id, silentAt=relay.silentAt, pendingEvent=event).update_one(
+            unset__pendingEvent=True
+        )

@@ -21,7 +21,7 @@ from checkout.domain.vocabulary import Status
 from checkout.extensions import csrf, limiter
 from checkout.gateway import client_ip, current_gateway
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts, early_tick, keys, links, sandbox, ticks
+from checkout.services import checkouts, early_tick, keys, links, relays, sandbox, ticks
 from checkout.services import signed_checkout as signed_checkout_service
 from checkout.services.checkouts import Checkout
 from checkout.services.errors import FORM_EXPIRED, NotFound, ServiceError, Unavailable
@@ -124,6 +124,10 @@ def _context(
         "poll_url": page_url("pay.status", session, **poll_args),
         "checking": checking is not None,
         "not_seen": not_seen,
+        # A silent relay may never bring this payment's SMS: ask for the UTR instead.
+        "relay_silent": not terminal
+        and relays.relay_status(gateway.store, gateway.evidence, settings, now=clock.utcnow())
+        == relays.SILENT,
         "poll_seconds": POLL_SECONDS,
         "page_url": page_url,
         "allowed_origins": list(settings.allowed_origins),
@@ -264,6 +268,23 @@ def simulate(token: str) -> Response:
         )
         ticks.tick_soon(
             gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
+        )
+    return _after_action(_session(token))
+
+
+@bp.post("/pay/<token>/simulate-sms")
+@csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
+@limiter.limit("10 per minute", key_func=_token_key)
+def simulate_sms(token: str) -> Response:
+    """Sandbox only: the bank's credit SMS for the exact amount, through the relay path."""
+    gateway = current_gateway()
+    if not gateway.settings.sandbox:
+        raise NotFound("Not found")
+    _checked_action_form(token)
+    session = _session(token)
+    if session.status == Status.PENDING.value:
+        sandbox.send_bank_sms(
+            gateway.store, gateway.evidence, gateway.settings, session.orderId, now=clock.utcnow()
         )
     return _after_action(_session(token))
 

@@ -495,6 +495,7 @@ def test_a_webhook_endpoint_shows_its_secret_once(client: FlaskClient, clock: Cl
         "checkout.expired",
         "checkout.cancelled",
         "credit.unattributed",
+        "relay.silent",
     }
     assert every["secret"] != endpoint["secret"]
 

@@ -433,6 +433,10 @@ def test_every_answer_matches_its_model_and_the_document(
     api.post("/api/v1/evidence/email", data=mail, content_type="message/rfc822", headers=AUTH)
     api.post("/api/v1/evidence/email", 400, json=sms, headers=AUTH)
     assert api.post("/api/v1/evidence/heartbeat", headers=AUTH)["relay"] == "admin"
+    assert api.get("/health")["checks"]["relay"] == "ok"
+    by_sms = {"orderId": "ORD-SMS", "amount": 7}
+    api.post("/api/v1/checkout-sessions", 201, json=by_sms, headers=AUTH)
+    assert api.post("/api/sandbox/sms", json={"orderId": "ORD-SMS"})["orderIds"] == ["ORD-SMS"]
 
     # Every success answer of every operation was seen and checked.
     wanted = {

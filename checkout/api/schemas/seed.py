@@ -115,6 +115,13 @@ class HealthChecks(Reply):
     evidence: EvidenceCheck
     store: StoreCheck
     provider: ProviderCheck
+    relay: Annotated[
+        Literal["ok", "silent"] | None,
+        Field(
+            description="Absent until a relay has posted; `silent` (health degraded) while "
+            "checkouts are payable and a relay has sent nothing for RELAY_SILENCE_MINUTES"
+        ),
+    ] = None
 
 
 class HealthResponse(Reply):
