@@ -29,6 +29,7 @@ from checkout.config import Settings
 from checkout.config_parsers import IMAP_PORTS
 from checkout.services import evidence, leases
 from checkout.services.evidence import Relay
+from checkout.services.presenters import iso
 from checkout.storage.evidence import EvidenceStore
 from checkout.storage.models import WalletState
 from checkout.storage.store import Store
@@ -174,10 +175,22 @@ def poll_mailbox(
     return report
 
 
-def mailbox_state() -> WalletState | None:
-    """The poller's record (last success, faults), for /health; None before its first poll."""
-    state: WalletState | None = WalletState.objects(id=LEASE_ID).first()
-    return state
+def mailbox_check(settings: Settings) -> dict[str, object] | None:
+    """/health's entry for the alert mailbox: None when none is configured.
+
+    Read from the poller's record alone: health never opens the mailbox itself.
+    """
+    if not settings.evidence_imap_url:
+        return None
+    state = WalletState.objects(id=LEASE_ID).first()
+    failures = (state.consecutiveFailures or 0) if state else 0
+    return {
+        "status": "degraded" if failures else "ok",
+        "mailbox": str(Mailbox.from_url(settings.evidence_imap_url)),
+        "lastOkAt": iso(state.lastOkAt) if state else None,
+        "consecutiveFailures": failures,
+        "lastError": state.lastErrorReason if failures and state else None,
+    }
 
 
 def _read(

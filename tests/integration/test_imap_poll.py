@@ -100,6 +100,8 @@ def test_the_hdfc_alert_completes_its_checkout_and_is_marked_seen(
     assert dovecot.flags(mailbox) == {ALERT_ID: True}
     relay = f"imap:alerts@{HOST}/{mailbox}"
     assert [seen.id for seen in RelaySeen.objects] == [relay]
+    check = imap_poll.mailbox_check(mail_settings)
+    assert check is not None and (check["status"], check["lastError"]) == ("ok", None)
 
 
 def test_a_second_poll_reads_nothing_new(
@@ -321,3 +323,21 @@ def test_imaps_to_a_certificate_nobody_vouches_for_is_a_tls_fault(
     assert WalletState.objects.get(id=imap_poll.LEASE_ID).lastErrorReason == "tls"
     assert PaymentSession.objects.get(orderId="ORD-UNTLS").status == "pending"
     assert dovecot.flags(mailbox) == {ALERT_ID: False}
+
+
+def test_health_names_the_mailbox_and_its_last_fault_without_the_password(
+    store: Store, repo: EvidenceStore, mail_settings: Settings, dovecot: ImapServer, clock: Clock
+) -> None:
+    assert imap_poll.mailbox_check(mail_settings.with_overrides(evidence_imap_url="")) is None
+    wrong = mail_settings.with_overrides(evidence_imap_url=dovecot.url("wrong-pass-4K"))
+    poll(store, repo, wrong, clock)
+
+    check = imap_poll.mailbox_check(wrong)
+
+    assert check == {
+        "status": "degraded",
+        "mailbox": f"imap://alerts@{HOST}:{dovecot.port}/INBOX",
+        "lastOkAt": None,
+        "consecutiveFailures": 1,
+        "lastError": "auth",
+    }
