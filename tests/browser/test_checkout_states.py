@@ -120,6 +120,19 @@ def test_sandbox_button_completes_the_checkout(
     browser_log.assert_clean()
 
 
+def test_simulated_bank_sms_completes_the_checkout(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    """The relay path: HDFC's credit SMS is attributed the moment it is posted."""
+    created = live.create_checkout(amount="18.50", description="Sandbox SMS")
+    page.goto(created["url"])
+    page.get_by_role("button", name="Simulate bank SMS (sandbox)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payment received")
+    expect(page.locator(".result")).to_contain_text(created["orderId"])
+    assert live.status(created["orderId"]) == "completed"
+    browser_log.assert_clean()
+
+
 def test_ive_paid_asks_for_an_early_tick_and_shows_the_result(
     live: LiveGateway, page: Page, browser_log: BrowserLog
 ) -> None:

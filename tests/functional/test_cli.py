@@ -1,4 +1,4 @@
-"""`flask keys …` and `flask webhooks …` through Flask's CLI runner.
+"""`flask keys …`, `flask webhooks …` and `flask sandbox sms` through Flask's CLI runner.
 
 With MongoDB (nx-27017 here) the commands work on the store directly; with the
 in-memory store they ask the running server over HTTP, so those tests start
@@ -30,6 +30,7 @@ from checkout.storage.models import PaymentSession
 from checkout.storage.store import ALIAS
 from checkout.webhooks import signing_key
 from tests.conftest import AUTH
+from tests.functional.conftest import create_ok
 from tests.support.servers import free_port
 
 V1 = "/api/v1/checkout-sessions"
@@ -304,3 +305,31 @@ def test_the_cli_finds_the_server_where_it_listens(
     result = run(app, "keys", "list")
     assert result.exit_code == 1
     assert f"none answers at {base.format(port=port)} " in result.output
+
+
+# -- flask sandbox sms --------------------------------------------------------------------
+
+
+def _sms_completes(app: Flask) -> None:
+    create_ok(app.test_client())  # the seed body: ₹1018
+    posted = run(app, "sandbox", "sms", "ORD-12345")
+    assert posted.exit_code == 0, posted.output
+    assert re.fullmatch(
+        r"bank SMS for ₹1018 \(UTR [1-9]\d{11}\): credited; completed ORD-12345\n",
+        posted.output,
+    )
+    status = app.test_client().get("/api/payment-status/ORD-12345").get_json()
+    assert status == {"status": "completed"}
+    again = run(app, "sandbox", "sms", "ORD-12345")
+    assert again.exit_code == 1 and "already paid" in again.output
+
+
+def test_sandbox_sms_on_the_store(local_app: Flask) -> None:
+    _sms_completes(local_app)
+
+
+def test_sandbox_sms_asks_the_running_server(settings: Settings) -> None:
+    port = free_port()
+    app = create_app(settings.with_overrides(port=port))
+    with serving(app, port):
+        _sms_completes(app)

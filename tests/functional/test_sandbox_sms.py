@@ -49,7 +49,7 @@ def test_the_button_needs_the_checkouts_csrf_token(client: FlaskClient) -> None:
 
 
 def test_the_api_answers_as_the_sms_endpoint_does(client: FlaskClient) -> None:
-    created = create_ok(client, amount=499)
+    created = create_ok(client)
     answer = client.post("/api/sandbox/sms", json={"orderId": ORDER})
     assert answer.status_code == 200, answer.get_data(as_text=True)
     body = answer.get_json()
