@@ -25,6 +25,7 @@ from checkout.api.schemas.seed import (
     OrderRefBody,
     OrderResponse,
     PaymentCancelResponse,
+    PaymentDoneBody,
     PaymentDoneResponse,
     PaymentStatusResponse,
     SandboxCreditBody,
@@ -34,10 +35,11 @@ from checkout.api.schemas.seed import (
 )
 from checkout.domain.money import rupees_decimal
 from checkout.domain.upi import build_upi_uri
+from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
 from checkout.providers.base import ProviderError
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts, early_tick, nonces, presenters, sandbox, seed, ticks
+from checkout.services import checkouts, early_tick, nonces, presenters, sandbox, seed, ticks, utr
 from checkout.services.errors import BadGateway, NotFound
 from checkout.services.health import health_report
 from checkout.services.presenters import CreatePaymentSessionResponse
@@ -155,25 +157,35 @@ def payment_status(orderId: OrderId) -> PaymentStatusResponse:
 
 
 @seed_api.post(
-    "/api/payment-done", "The customer says they paid: check the wallet now", errors=(404,)
+    "/api/payment-done",
+    "The customer says they paid: check the wallet now",
+    errors=(404, 409),
+    notes={409: "With a utr: the checkout can no longer be paid, or holds 3 UTR claims already"},
 )
-def payment_done(body: OrderRefBody) -> PaymentDoneResponse:
+def payment_done(body: PaymentDoneBody) -> PaymentDoneResponse:
     gateway = current_gateway()
+    if body.utr is not None:
+        # Counted per checkout, whoever asks: an RRN is guessable, so no fishing with it.
+        with limiter.limit(utr.CLAIMS_PER_CHECKOUT, key_func=lambda: f"utr:{body.orderId}"):
+            pass
     done = seed.payment_done(
         gateway.store,
+        gateway.settings,
         early_tick.for_ticker(gateway.ticker),
         body.orderId,
         merchant=_merchant_caller(),
         now_fn=clock.utcnow,
         ip=client_ip(),
+        utr=body.utr,
     )
     diff, expected = rupees_decimal(done.credited_paise), rupees_decimal(done.expected_paise)
-    if done.status == "not-matched":
-        # Only a miss names the checkout's own status.
-        return PaymentDoneResponse(
-            status=done.status, diff=diff, sessionStatus=done.session_status, expected=expected
-        )
-    return PaymentDoneResponse(status=done.status, diff=diff, expected=expected)
+    # Only a miss names the checkout's own status; only a UTR gets utrStatus.
+    shown: dict[str, str] = (
+        {"sessionStatus": done.session_status} if done.status == "not-matched" else {}
+    )
+    if done.utr_status is not None:
+        shown["utrStatus"] = done.utr_status
+    return PaymentDoneResponse(status=done.status, diff=diff, expected=expected, **shown)
 
 
 @seed_api.post(
@@ -235,15 +247,21 @@ def _sandbox_only() -> None:
         raise NotFound("Not found")
 
 
-@seed_api.post(
-    "/api/sandbox/credit",
-    "Sandbox only: pay a checkout exactly, or credit any amount",
-    errors=(404, 409),
-    guard=_sandbox_only,
-    notes={
+# How every sandbox route is declared: only in the sandbox, about one checkout.
+SANDBOX_ROUTE: dict[str, Any] = {
+    "errors": (404, 409),
+    "guard": _sandbox_only,
+    "notes": {
         404: "Not in sandbox mode, or no such checkout",
         409: "The checkout is already paid",
     },
+}
+
+
+@seed_api.post(
+    "/api/sandbox/credit",
+    "Sandbox only: pay a checkout exactly, or credit any amount",
+    **SANDBOX_ROUTE,
 )
 def sandbox_credit(body: SandboxCreditBody) -> SandboxCreditResponse:
     gateway = current_gateway()
@@ -269,12 +287,7 @@ def sandbox_credit(body: SandboxCreditBody) -> SandboxCreditResponse:
 @seed_api.post(
     "/api/sandbox/sms",
     "Sandbox only: post the bank's credit SMS for a checkout's exact amount",
-    errors=(404, 409),
-    guard=_sandbox_only,
-    notes={
-        404: "Not in sandbox mode, or no such checkout",
-        409: "The checkout is already paid",
-    },
+    **SANDBOX_ROUTE,
     description="An HDFC credit SMS with a fresh RRN, through the same path as "
     "`POST /api/v1/evidence/sms`; the answer is that endpoint's.",
 )

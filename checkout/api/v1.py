@@ -18,19 +18,23 @@ from checkout.api.routes import NO_AMOUNT_FREE, bp, checkout_request, hosted_url
 from checkout.api.schemas.v1 import (
     ApiKeyList,
     CheckoutSessionList,
+    ClaimUtrBody,
     CreateApiKeyBody,
     CreateCheckoutSessionBody,
     CreatePaymentLinkBody,
     CreateWebhookEndpointBody,
     DeletedWebhookEndpoint,
     ListCheckoutSessionsQuery,
+    ListUtrClaimsQuery,
     ListWebhookDeliveriesQuery,
     RevokedApiKey,
+    UtrClaimAnswer,
     WebhookDeliveryList,
     WebhookEndpointList,
 )
+from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
-from checkout.services import checkouts, keys, links, outbox, presenters
+from checkout.services import checkouts, keys, links, outbox, presenters, utr
 from checkout.services.errors import NotFound
 from checkout.services.keys import relay_sms_url
 from checkout.services.presenters import (
@@ -45,10 +49,13 @@ from checkout.services.presenters import (
     WebhookEndpointWithSecret,
     internal_session_id,
 )
+from checkout.services.utr import UtrClaimList
+from checkout.storage.claims import ClaimStore
 
 sessions = Routes(bp, tag="Checkout sessions", secured=True)
 hooks = Routes(bp, tag="Webhooks", secured=True)
 keys_and_links = Routes(bp, tag="API keys and payment links", secured=True)
+claims = Routes(bp, tag="UTR claims", secured=True)
 
 
 def _session(public_id: str) -> Any:
@@ -155,6 +162,40 @@ def cancel_checkout_session(id: SessionId) -> CheckoutSession:
         gateway.store, gateway.settings, session.orderId, now=clock.utcnow(), ip=client_ip()
     )
     return _shown(cancelled)
+
+
+@claims.post(
+    "/api/v1/checkout-sessions/<id>/utr",
+    "The customer's UTR for a checkout: matched, waiting for its evidence, or a mismatch",
+    errors=(404, 409),
+    notes={
+        409: "The checkout can no longer be paid, or it holds 3 UTR claims already",
+        429: "Too many claims for this checkout, or too many requests",
+    },
+    description="A claim alone never completes anything: only the bank evidence with that "
+    "RRN does, when it is unattributed and of the payable or the requested amount.",
+)
+def claim_checkout_utr(id: SessionId, body: ClaimUtrBody) -> UtrClaimAnswer:
+    gateway = current_gateway()
+    session = _session(id)
+    with limiter.limit(utr.CLAIMS_PER_CHECKOUT, key_func=lambda: f"utr:{session.orderId}"):
+        result = utr.claim(
+            gateway.store,
+            ClaimStore(),
+            gateway.settings,
+            session,
+            body.utr,
+            now=clock.utcnow(),
+            ip=client_ip(),
+        )
+    return UtrClaimAnswer(status=result.status, utrStatus=result.utr_status)
+
+
+@claims.get("/api/v1/utr-claims", "UTR claims, newest first (mismatch: the review queue)")
+def list_utr_claims(query: ListUtrClaimsQuery) -> UtrClaimList:
+    return utr.list_claims(
+        ClaimStore(), current_gateway().store, status=query.status, limit=query.limit
+    )
 
 
 # -- webhooks ---------------------------------------------------------------------------

@@ -17,8 +17,10 @@ from datetime import datetime
 from checkout.config import Settings
 from checkout.domain.vocabulary import Status
 from checkout.services import checkouts
+from checkout.services import utr as utr_claims
 from checkout.services.early_tick import EarlyTicks
 from checkout.services.errors import NotFound
+from checkout.storage.claims import ClaimStore
 from checkout.storage.models import PaymentSession
 from checkout.storage.store import Store
 
@@ -60,24 +62,37 @@ class PaymentDone:
     credited_paise: int
     expected_paise: int
     session_status: str
+    utr_status: str | None = None  # only when the caller gave a UTR
 
 
 def payment_done(
     store: Store,
+    settings: Settings,
     early: EarlyTicks,
     order_id: str,
     *,
     merchant: bool,
     now_fn: Callable[[], datetime],
     ip: str | None,
+    utr: str | None = None,
 ) -> PaymentDone:
-    """An early tick (shared and bounded: see early_tick), then the checkout as the store has it."""
+    """An early tick (shared and bounded: see early_tick), then the checkout as the store has it.
+
+    With the customer's `utr`, the claim is weighed first: when it matches, no tick is needed.
+    """
     session = find(store, order_id, merchant=merchant, now=now_fn())
-    if session.status == Status.COMPLETED.value:
+    was_completed = session.status == Status.COMPLETED.value
+    utr_status = None
+    if utr is not None:
+        claimed = utr_claims.claim(store, ClaimStore(), settings, session, utr, now=now_fn(), ip=ip)
+        utr_status = claimed.utr_status
+        session = find(store, order_id, merchant=merchant, now=now_fn())
+    if was_completed:
         result = "already-completed"
     else:
-        early.wait()
-        session = find(store, order_id, merchant=merchant, now=now_fn())
+        if session.status != Status.COMPLETED.value:
+            early.wait()
+            session = find(store, order_id, merchant=merchant, now=now_fn())
         result = "completed" if session.status == Status.COMPLETED.value else "not-matched"
     paid = session.status == Status.COMPLETED.value
     answer = PaymentDone(
@@ -85,6 +100,7 @@ def payment_done(
         credited_paise=session.amountPaise if paid else 0,
         expected_paise=session.amountPaise,
         session_status=session.status,
+        utr_status=utr_status,
     )
     store.audit(
         "payment_done",

@@ -148,10 +148,12 @@ def credit_key(rrn: str) -> str:
     return f"rrn:{rrn}"  # the ledger's key for evidence with an RRN (services/evidence.py)
 
 
-def list_claims(claims_repo: ClaimStore, store: Store, *, status: str | None) -> UtrClaimList:
+def list_claims(
+    claims_repo: ClaimStore, store: Store, *, status: str | None, limit: int = 100
+) -> UtrClaimList:
     """Claims newest first: refused ones (`mismatch`) are the review queue."""
     views = []
-    for found in claims_repo.claims(status=status):
+    for found in claims_repo.claims(status=status, limit=limit):
         credit = store.credit_by_key(found.creditKey) if found.creditKey else None
         others = list(credit.orderIds) if credit else list(found.otherOrderIds)
         views.append(

@@ -21,17 +21,27 @@ from checkout.domain.vocabulary import Status
 from checkout.extensions import csrf, limiter
 from checkout.gateway import client_ip, current_gateway
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts, early_tick, keys, links, relays, sandbox, ticks
+from checkout.services import checkouts, early_tick, keys, links, relays, sandbox, ticks, utr
 from checkout.services import signed_checkout as signed_checkout_service
 from checkout.services.checkouts import Checkout
-from checkout.services.errors import FORM_EXPIRED, NotFound, ServiceError, Unavailable
+from checkout.services.errors import (
+    FORM_EXPIRED,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    ServiceError,
+    Unavailable,
+)
 from checkout.services.presenters import iso
+from checkout.storage.claims import ClaimStore
 from checkout.urls import header_url, origin_of, with_query
 from checkout.web.forms import ActionForm, LinkCheckoutForm
 from checkout.webhooks import REDIRECT_FIELDS, sign_fields
 
 bp = Blueprint("pay", __name__)
 
+# What a UTR post came to, as the page says it: a claim's utrStatus, or why none was kept.
+UTR_NOTES = (utr.MATCHED, utr.WAITING, utr.MISMATCH, "invalid", "refused")
 STOP_POLLING = 286  # htmx 2 stops an `every` trigger on this status
 POLL_SECONDS = 2
 # Per IP, counting only posts that open a checkout: each holds an amount for its grace window.
@@ -95,7 +105,11 @@ def _checking(session: Checkout, since: datetime | None) -> bool:
 
 
 def _context(
-    session: Checkout, *, checking: datetime | None = None, not_seen: bool = False
+    session: Checkout,
+    *,
+    checking: datetime | None = None,
+    not_seen: bool = False,
+    utr_note: str | None = None,
 ) -> dict[str, Any]:
     """`checking`: an early tick asked for then may still run (the busy state);
     `not_seen`: it has run and found nothing for this checkout."""
@@ -124,6 +138,7 @@ def _context(
         "poll_url": page_url("pay.status", session, **poll_args),
         "checking": checking is not None,
         "not_seen": not_seen,
+        "utr_note": utr_note,  # what the customer's UTR came to (UTR_NOTES)
         # A silent relay may never bring this payment's SMS: ask for the UTR instead.
         "relay_silent": not terminal
         and relays.relay_status(gateway.store, gateway.evidence, settings, now=clock.utcnow())
@@ -145,10 +160,14 @@ def _leave_for_merchant(session: Checkout, return_url: str | None) -> str | None
 
 
 def _fragment(
-    session: Checkout, *, checking: datetime | None = None, not_seen: bool = False
+    session: Checkout,
+    *,
+    checking: datetime | None = None,
+    not_seen: bool = False,
+    utr_note: str | None = None,
 ) -> Response:
     """The status fragment for htmx; tells the browser to leave for the merchant when done."""
-    context = _context(session, checking=checking, not_seen=not_seen)
+    context = _context(session, checking=checking, not_seen=not_seen, utr_note=utr_note)
     response = make_response(render_template("pay/partials/status.html", **context))
     response.status_code = STOP_POLLING if context["terminal"] else 200
     leave = _leave_for_merchant(session, context["return_url"])
@@ -194,7 +213,13 @@ def page(token: str) -> str:
     since = _checking_since()
     busy = _checking(session, since)
     not_seen = since is not None and not busy and session.status == Status.PENDING.value
-    context = _context(session, checking=since if busy else None, not_seen=not_seen)
+    note = request.args.get("utr")
+    context = _context(
+        session,
+        checking=since if busy else None,
+        not_seen=not_seen,
+        utr_note=note if note in UTR_NOTES else None,
+    )
     return render_template("pay/page.html", **context)
 
 
@@ -247,16 +272,21 @@ def cancel(token: str) -> Response:
     return _after_action(session)
 
 
+def _sandbox_checkout(token: str) -> Checkout:
+    """A sandbox button's checkout: no such page outside the sandbox, then the form's token."""
+    if not current_gateway().settings.sandbox:
+        raise NotFound("Not found")
+    _checked_action_form(token)
+    return _session(token)
+
+
 @bp.post("/pay/<token>/simulate")
 @csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
 @limiter.limit("10 per minute", key_func=_token_key)
 def simulate(token: str) -> Response:
     """Sandbox only: pay the exact amount into the pretend wallet, as a UPI app would."""
     gateway = current_gateway()
-    if not gateway.settings.sandbox:
-        raise NotFound("Not found")
-    _checked_action_form(token)
-    session = _session(token)
+    session = _sandbox_checkout(token)
     if session.status == Status.PENDING.value:
         sandbox.pay_checkout(
             gateway.store,
@@ -278,15 +308,41 @@ def simulate(token: str) -> Response:
 def simulate_sms(token: str) -> Response:
     """Sandbox only: the bank's credit SMS for the exact amount, through the relay path."""
     gateway = current_gateway()
-    if not gateway.settings.sandbox:
-        raise NotFound("Not found")
-    _checked_action_form(token)
-    session = _session(token)
+    session = _sandbox_checkout(token)
     if session.status == Status.PENDING.value:
         sandbox.send_bank_sms(
             gateway.store, gateway.evidence, gateway.settings, session.orderId, now=clock.utcnow()
         )
     return _after_action(_session(token))
+
+
+@bp.post("/pay/<token>/utr")
+@csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
+@limiter.limit(utr.CLAIMS_PER_CHECKOUT, key_func=_token_key)
+def claim_utr(token: str) -> Response:
+    """The customer's UTR: weighed against the bank's evidence, never believed alone."""
+    _checked_action_form(token)
+    gateway = current_gateway()
+    try:
+        claimed = utr.claim(
+            gateway.store,
+            ClaimStore(),
+            gateway.settings,
+            _session(token),
+            request.form.get("utr", ""),
+            now=clock.utcnow(),
+            ip=client_ip(),
+        )
+        note = claimed.utr_status
+    except InvalidRequest:
+        note = "invalid"
+    except Conflict:
+        note = "refused"
+    session = _session(token)
+    if is_htmx():
+        return _fragment(session, utr_note=note)
+    leave = _leave_for_merchant(session, merchant_return_url(session))
+    return redirect(leave or page_url("pay.page", session, utr=note), code=303)
 
 
 # -- payment links ----------------------------------------------------------------------

@@ -57,6 +57,9 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     credits_schemas.DismissCreditBody,
     evidence_schemas.SmsEvidenceBody,
     evidence_schemas.RawEmail,
+    seed.PaymentDoneBody,
+    v1_schemas.ClaimUtrBody,
+    v1_schemas.ListUtrClaimsQuery,
 )
 # A value of the right shape for each path parameter.
 PATH_SAMPLES = {
@@ -437,6 +440,16 @@ def test_every_answer_matches_its_model_and_the_document(
     by_sms = {"orderId": "ORD-SMS", "amount": 7}
     api.post("/api/v1/checkout-sessions", 201, json=by_sms, headers=AUTH)
     assert api.post("/api/sandbox/sms", json={"orderId": "ORD-SMS"})["orderIds"] == ["ORD-SMS"]
+
+    # UTR claims: a paid checkout refuses a stranger's UTR; payment-done names the claim's fate.
+    utr = {"utr": "633600000077"}
+    claimed = api.post(f"/api/v1/checkout-sessions/{second['id']}/utr", json=utr, headers=AUTH)
+    assert claimed["utrStatus"] == "mismatch"  # paid already, by other evidence
+    api.post(f"/api/v1/checkout-sessions/{second['id']}/utr", 400, json={}, headers=AUTH)
+    api.post(f"/api/v1/checkout-sessions/{PATH_SAMPLES['id']}/utr", 404, json=utr, headers=AUTH)
+    done_utr = api.post("/api/payment-done", json={"orderId": "ORD-12345", **utr})
+    assert done_utr["utrStatus"] == "mismatch"
+    assert api.get("/api/v1/utr-claims?status=mismatch", headers=AUTH)["object"] == "list"
 
     # Every success answer of every operation was seen and checked.
     wanted = {

@@ -405,6 +405,7 @@ JSON_POSTS = [
     "/api/payment-done",
     "/api/payment-cancel",
     "/api/sandbox/credit",
+    "/api/sandbox/sms",
     "/api/v1/checkout-sessions",
     "/api/v1/webhook-endpoints",
     "/api/v1/api-keys",
@@ -412,6 +413,7 @@ JSON_POSTS = [
     "/api/v1/credits/<creditId>/assign",
     "/api/v1/credits/<creditId>/dismiss",
     "/api/v1/evidence/sms",
+    "/api/v1/checkout-sessions/<id>/utr",
 ]
 BODYLESS_POSTS = {
     "/api/v1/checkout-sessions/<id>/cancel",

@@ -30,6 +30,8 @@ from pydantic_core import PydanticCustomError
 from checkout.domain import vocabulary
 from checkout.domain.money import MoneyError, parse_rupees
 from checkout.domain.vocabulary import pattern
+from checkout.services import utr
+from checkout.services.errors import ServiceError
 from checkout.services.presenters import Reply
 from checkout.urls import url_problem
 
@@ -192,6 +194,21 @@ Document = Annotated[
 # clients and fuzzers what they accept.
 NO_CONTROL_SCHEMA: dict[str, Any] = {"pattern": r"^[^\x00-\x1f\x7f]*$"}
 OrderId = Annotated[StrictStr, Field(pattern=ORDER_ID_PATTERN)]
+
+
+def _utr(value: str) -> str:
+    try:
+        return utr.checked_utr(value)
+    except ServiceError:
+        raise ValueError(utr.UTR_MESSAGE) from None
+
+
+# The customer's UPI reference: 12 digits (spaces pasted from an app are dropped).
+Utr = Annotated[
+    StrictStr,
+    Field(max_length=20, json_schema_extra={"pattern": r"^[0-9 ]{12,20}$"}),
+    AfterValidator(_utr),
+]
 Email = Annotated[
     StrictStr,
     Field(max_length=254, json_schema_extra={"pattern": _EMAIL.pattern}),

@@ -21,6 +21,7 @@ from checkout.api.schemas.common import (
     MoneyOrZero,
     OrderId,
     Schema,
+    Utr,
     no_control,
 )
 from checkout.domain import vocabulary
@@ -59,6 +60,12 @@ class CreatePaymentSessionBody(Schema):
 
 class OrderRefBody(Schema):
     orderId: OrderId
+
+
+class PaymentDoneBody(OrderRefBody):
+    utr: Utr | None = Field(
+        default=None, description="The customer's UPI reference (UTR), weighed before the tick"
+    )
 
 
 class UpiQrQuery(Schema):
@@ -146,6 +153,9 @@ class PaymentDoneResponse(Reply):
         default=None, description="Only with not-matched: the checkout's own status"
     )
     expected: Rupees
+    utrStatus: Literal["matched", "waiting", "mismatch"] | None = Field(
+        default=None, description="Only with a utr: what the claim found"
+    )
 
 
 class PaymentCancelResponse(Reply):

@@ -23,6 +23,7 @@ from checkout.api.schemas.common import (
     Schema,
     ShortText,
     Url,
+    Utr,
     no_control,
 )
 from checkout.domain import vocabulary
@@ -161,3 +162,17 @@ class ApiKeyList(Reply):
 class RevokedApiKey(Reply):
     id: str
     revoked: Literal[True]
+
+
+class ClaimUtrBody(Schema):
+    utr: Utr
+
+
+class UtrClaimAnswer(Reply):
+    status: Status = Field(description="The checkout's status after the claim")
+    utrStatus: Literal["matched", "waiting", "mismatch"]
+
+
+class ListUtrClaimsQuery(Schema):
+    status: Literal["waiting", "matched", "mismatch", "expired"] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 100
