@@ -138,7 +138,13 @@ class WalletLedger:
     def latest_balance_entry(self) -> WalletCredit | None:
         """The newest balance rise or fall: the ledger says what the baseline must be."""
         with self._lock:
-            return WalletCredit.objects(balanceAfterPaise__ne=None).order_by("-observedAt").first()
+            # By kind, not by "balanceAfterPaise is set": nx-27017 lets `$ne: null` match a
+            # missing field, and a bank SMS (no balance) must never move the baseline.
+            return (
+                WalletCredit.objects(kind__ne=CreditKind.PAYMENT, balanceAfterPaise__ne=None)
+                .order_by("-observedAt")
+                .first()
+            )
 
     def open_debits(self, since: datetime) -> list[WalletCredit]:
         """Falls seen after ``since`` that no rise has been read as reversing yet."""

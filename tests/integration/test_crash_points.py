@@ -22,11 +22,14 @@ from werkzeug import Request, Response
 
 from checkout.config import Settings
 from checkout.providers.sandbox import SandboxProvider
-from checkout.services import checkouts, outbox, wallet
+from checkout.services import checkouts, credits, evidence, outbox, wallet
 from checkout.services.checkouts import CheckoutRequest
+from checkout.services.errors import Conflict
+from checkout.services.evidence import Relay
 from checkout.services.outbox import publish_owed_events
 from checkout.services.sandbox import credit_wallet
 from checkout.services.ticks import run_tick
+from checkout.storage.evidence import EvidenceStore
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.models import Order, PaymentSession, WalletCredit
 from checkout.storage.store import Store
@@ -61,8 +64,15 @@ MERCHANT_WRITES = frozenset(
 )
 # C is never paid. No other set of these sums to 3000, 3500 or 6500, so a rise that
 # collects payments made while the gateway was down is still explained one way only.
-AMOUNTS = {"P": 3000, "A": 1000, "B": 2500, "C": 1300}
-PAID = ("P", "A", "B")
+# D is paid by a forwarded bank SMS, E by the merchant assigning a stray credit to it.
+AMOUNTS = {"P": 3000, "A": 1000, "B": 2500, "C": 1300, "D": 2150, "E": 1750}
+PAID = ("P", "A", "B", "D", "E")
+STRAY = 444
+SMS = (
+    "Credit Alert!\nRs.{rupees} credited to HDFC Bank A/c XX4821 on 02-12-26 from VPA "
+    "asha.k@okicici (UPI {rrn})"
+)
+EVIDENCE_WRITES = frozenset({"add_message", "relay_seen"})
 
 
 class ProcessDied(BaseException):
@@ -136,7 +146,9 @@ class World:
     clock: Clock
     receiver: Receiver
 
-    def gateway_steps(self, store: Any, merchant: Any, owner: str) -> list[Callable[[], Any]]:
+    def gateway_steps(
+        self, store: Any, merchant: Any, evidence_repo: Any, owner: str
+    ) -> list[Callable[[], Any]]:
         """What one gateway process does, step by step, between the customers' payments."""
         provider = SandboxProvider(self.store)  # the wallet lives outside the process
 
@@ -153,6 +165,31 @@ class World:
             # The customers pay whether or not the gateway is alive.
             return lambda: credit_wallet(self.store, paise, now=self.clock(), note="customer")
 
+        def sms(rupees: str, rrn: str) -> Callable[[], Any]:
+            # The phone relays a bank SMS; it posts again until it gets an answer.
+            return lambda: evidence.ingest_message(
+                store,
+                evidence_repo,
+                self.settings,
+                relay=Relay("key:phone"),
+                channel="sms",
+                sender="VM-HDFCBK-S",
+                text=SMS.format(rupees=rupees, rrn=rrn),
+                received_at=self.clock(),
+                event_id=rrn,
+                now=self.clock(),
+            )
+
+        def assign() -> Any:
+            # The merchant assigns the stray credit to E, and clicks again if it failed.
+            waiting = credits.list_credits(
+                store, state="unattributed", source=None, rrn=None, starting_after=None, limit=20
+            )
+            stray = [c for c in waiting.data if c.amount * 100 == STRAY]
+            if stray:
+                with contextlib.suppress(Conflict):
+                    credits.assign(store, stray[0].id, "E", now=self.clock(), who="merchant")
+
         return [
             tick,  # the read that the checkouts' payments will be measured from
             pay(AMOUNTS["P"]),
@@ -160,6 +197,10 @@ class World:
             send,
             pay(AMOUNTS["A"] + AMOUNTS["B"]),
             tick,  # two payments in one tick: one pair explains the rise
+            send,
+            sms("21.50", "633600000001"),  # D's payment, proven by the bank's SMS at once
+            sms("4.44", "633600000002"),  # money nobody asked for: left for the merchant
+            assign,
             send,
         ]
 
@@ -170,6 +211,7 @@ def world(store: Store, tick_settings: Settings, clock: Clock, httpserver: HTTPS
     receiver = Receiver(httpserver)
     merchant = MerchantStore(store)
     merchant.ensure_indexes()
+    EvidenceStore().ensure_indexes()
     outbox.add_endpoint(merchant, settings, url=receiver.url, events=None, now=clock())
     sandbox = SandboxProvider(store)
     for order_id, paise in AMOUNTS.items():
@@ -184,7 +226,8 @@ def live_through(world: World, dies_at: int | None) -> Life:
     life = Life(dies_at=dies_at)
     store = Mortal(world.store, life, STORE_WRITES)
     merchant = Mortal(MerchantStore(world.store), life, MERCHANT_WRITES)
-    for step in world.gateway_steps(store, merchant, owner="first-process"):
+    evidence_repo = Mortal(EvidenceStore(), life, EVIDENCE_WRITES)
+    for step in world.gateway_steps(store, merchant, evidence_repo, owner="first-process"):
         # Later gateway steps fail at once; the customers' payments still happen.
         with contextlib.suppress(ProcessDied):
             step()
@@ -192,10 +235,13 @@ def live_through(world: World, dies_at: int | None) -> Life:
     # says nothing about liveness here) runs out first.
     world.clock.advance(seconds=wallet.LEASE.total_seconds())
     merchant_again = MerchantStore(world.store)
-    steps = world.gateway_steps(world.store, merchant_again, owner="restarted")
-    tick, send = steps[0], steps[3]
+    steps = world.gateway_steps(world.store, merchant_again, EvidenceStore(), owner="restarted")
+    tick, send, assign = steps[0], steps[3], steps[9]
+    steps[7]()  # the relay never got its answers, so it posts both again
+    steps[8]()
     for _ in range(3):
         tick()
+        assign()  # the merchant sees the credit still waiting and assigns it again
         world.clock.advance(seconds=outbox.LEASE.total_seconds())
         send()
     return life
@@ -229,7 +275,7 @@ def check_invariants(world: World, life: Life) -> None:
 
 
 # More than the clean day's writes, so the crash points below cover every one of them.
-CRASH_POINTS = 56
+CRASH_POINTS = 100
 
 
 def test_the_day_without_a_crash_holds_the_invariants(world: World) -> None:
