@@ -30,7 +30,6 @@ from checkout.providers import build_provider
 from checkout.services.links import ensure_demo_link
 from checkout.services.outbox import DeliveryWorker
 from checkout.services.ticker import Ticker
-from checkout.storage.claims import ClaimStore
 from checkout.storage.evidence import EvidenceStore
 from checkout.storage.links import LinkStore
 from checkout.storage.merchant import MerchantStore
@@ -194,7 +193,7 @@ def _prepare_store(gateway: Gateway) -> bool:
         gateway.merchant.ensure_indexes()
         gateway.links.ensure_indexes()
         gateway.evidence.ensure_indexes()
-        ClaimStore().ensure_indexes()
+        gateway.claims.ensure_indexes()
         if gateway.settings.sandbox:
             ensure_demo_link(gateway.links, clock.utcnow())
     except PyMongoError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app, request
 
@@ -10,6 +10,7 @@ from checkout.config import Settings
 from checkout.providers.base import WalletProvider
 from checkout.services.outbox import DeliveryWorker
 from checkout.services.ticker import Ticker
+from checkout.storage.claims import ClaimStore
 from checkout.storage.evidence import EvidenceStore
 from checkout.storage.links import LinkStore
 from checkout.storage.merchant import MerchantStore
@@ -29,6 +30,7 @@ class Gateway:
     links: LinkStore
     evidence: EvidenceStore
     store_ready: bool = False
+    claims: ClaimStore = field(default_factory=ClaimStore)  # customers' UTR claims
 
     def start_background(self) -> None:
         """The wallet ticker and the webhook sender: after fork or on first use, never at import."""

@@ -50,7 +50,6 @@ from checkout.services.presenters import (
     internal_session_id,
 )
 from checkout.services.utr import UtrClaimList
-from checkout.storage.claims import ClaimStore
 
 sessions = Routes(bp, tag="Checkout sessions", secured=True)
 hooks = Routes(bp, tag="Webhooks", secured=True)
@@ -181,7 +180,7 @@ def claim_checkout_utr(id: SessionId, body: ClaimUtrBody) -> UtrClaimAnswer:
     with limiter.limit(utr.CLAIMS_PER_CHECKOUT, key_func=lambda: f"utr:{session.orderId}"):
         result = utr.claim(
             gateway.store,
-            ClaimStore(),
+            gateway.claims,
             gateway.settings,
             session,
             body.utr,
@@ -193,9 +192,8 @@ def claim_checkout_utr(id: SessionId, body: ClaimUtrBody) -> UtrClaimAnswer:
 
 @claims.get("/api/v1/utr-claims", "UTR claims, newest first (mismatch: the review queue)")
 def list_utr_claims(query: ListUtrClaimsQuery) -> UtrClaimList:
-    return utr.list_claims(
-        ClaimStore(), current_gateway().store, status=query.status, limit=query.limit
-    )
+    gateway = current_gateway()
+    return utr.list_claims(gateway.claims, gateway.store, status=query.status, limit=query.limit)
 
 
 # -- webhooks ---------------------------------------------------------------------------

@@ -33,7 +33,6 @@ from checkout.services.errors import (
     Unavailable,
 )
 from checkout.services.presenters import iso
-from checkout.storage.claims import ClaimStore
 from checkout.urls import header_url, origin_of, with_query
 from checkout.web.forms import ActionForm, LinkCheckoutForm
 from checkout.webhooks import REDIRECT_FIELDS, sign_fields
@@ -326,7 +325,7 @@ def claim_utr(token: str) -> Response:
     try:
         claimed = utr.claim(
             gateway.store,
-            ClaimStore(),
+            gateway.claims,
             gateway.settings,
             _session(token),
             request.form.get("utr", ""),
