@@ -116,6 +116,8 @@ def settle(
             now=now,
             credit_key=credit.key,
             final_balance=final_balance if final_balance is not None else credit.balanceAfterPaise,
+            # A UTR claim's decision resumed after a crash: paid what the evidence says.
+            amount_paid=credit.amountPaise if credit.outcome == Outcome.UTR else None,
         )
     ]
     store.credit_attributed(credit.key)

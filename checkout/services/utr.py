@@ -88,12 +88,12 @@ def claim(
     """Weigh the customer's UTR for this checkout now, or keep it until its evidence comes."""
     rrn = checked_utr(utr)
     session = checkouts.apply_expiry(store, session, now=now)
-    earlier = claims_repo.claim_for(session.orderId, rrn)
-    if earlier is not None:
-        return ClaimResult(_current(store, session).status, _shown(earlier.status))
     if session.status == Status.COMPLETED.value:
         paid_by_it = credit_key(rrn) in (session.creditKeys or [])
         return ClaimResult(session.status, MATCHED if paid_by_it else MISMATCH)
+    earlier = claims_repo.claim_for(session.orderId, rrn)
+    if earlier is not None:
+        return ClaimResult(session.status, _shown(earlier.status))
     if not _payable(session, now):
         raise Conflict(
             "This checkout can no longer be paid", field="utr", status=str(session.status)
@@ -192,7 +192,8 @@ def _weigh(
             credit_key=credit.key,
             final_balance=None,
             amount_paid=credit.amountPaise,
-        ):
+        ) or _paid_by(store, session.orderId, credit.key):
+            # (or a tick's finish_interrupted completed it from this claim's decision first)
             store.credit_attributed(credit.key)
             claims_repo.decide_claim(
                 waiting,
@@ -253,6 +254,15 @@ def _payable(session: PaymentSession, now: datetime) -> bool:
         session.status != Status.COMPLETED.value
         and session.payableUntil is not None
         and session.payableUntil > now
+    )
+
+
+def _paid_by(store: Store, order_id: str, key: str) -> bool:
+    current = store.session_by_order_id(order_id)
+    return (
+        current is not None
+        and current.status == Status.COMPLETED.value
+        and key in (current.creditKeys or [])
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from checkout.services import utr
 from checkout.services.errors import Conflict, InvalidRequest
+from checkout.services.ticks import finish_interrupted
 from checkout.storage.claims import ClaimStore, UtrClaim
 from checkout.storage.models import Order, PaymentSession, WalletCredit
 from tests.conftest import Clock
@@ -177,3 +178,20 @@ def test_claims_expire_with_the_payable_window(setup: Setup, clock: Clock) -> No
     assert UtrClaim.objects.get(orderId="ORD-GONE").status == "expired"
     with pytest.raises(Conflict):
         claim(setup, clock, "ORD-GONE", "633600000099")
+
+
+def test_a_claim_interrupted_after_taking_the_credit_is_finished_with_the_evidence_amount(
+    setup: Setup, clock: Clock
+) -> None:
+    store, _, settings = setup
+    always = settings.with_overrides(amount_suffix="always")
+    open_checkout(store, always, clock, "ORD-CRASH", 30000)
+    clock.advance(seconds=30)
+    sms(setup, clock, credit_text("300.00"))  # the requested amount: unattributed
+    # The claim's first write, then a crash: the credit names the checkout, nothing completed.
+    assert store.claim_credit(f"rrn:{RRN}", "ORD-CRASH")
+    assert finish_interrupted(store, now=clock()) == ["ORD-CRASH"]
+    assert Order.objects.get(orderId="ORD-CRASH").amountPaidPaise == 30000
+    # The customer asks again: the answer is what happened, and nothing is paid twice.
+    assert claim(setup, clock, "ORD-CRASH") == utr.ClaimResult("completed", "matched")
+    assert Order.objects(orderId="ORD-CRASH").count() == 1
