@@ -11,7 +11,7 @@ from typing import Any
 from checkout import clock
 from checkout.config import Settings
 from checkout.providers.base import WalletProvider
-from checkout.services import relays
+from checkout.services import imap_poll, relays
 from checkout.services.presenters import iso
 from checkout.storage.evidence import EvidenceStore
 from checkout.storage.store import Store
@@ -68,5 +68,8 @@ def health_report(
         relay = relays.relay_status(store, EvidenceStore(), settings, now=clock.utcnow())
         if relay is not None:
             checks["relay"] = relay
+        mailbox = imap_poll.mailbox_check(settings)
+        if mailbox is not None:
+            checks["mailbox"] = mailbox
     degraded = failing or relay == relays.SILENT
     return 200, {"status": "degraded" if degraded else "ok", "checks": checks}

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from checkout.config import ConfigError, Settings
+from checkout.providers.no_wallet import NoWallet
 from checkout.providers.sandbox import SandboxProvider
 from checkout.services import checkouts, imap_poll
 from checkout.services.checkouts import CheckoutRequest
+from checkout.services.health import health_report
 from checkout.services.imap_poll import Mailbox
 from checkout.services.ticker import Ticker
 from checkout.storage.evidence import EvidenceStore, RelaySeen
@@ -276,6 +278,9 @@ def test_health_names_the_mailbox_and_its_last_fault_without_the_password(case: 
         "consecutiveFailures": 1,
         "lastError": "auth",
     }
+    _, body = health_report(case.store, NoWallet(), settings=wrong)
+    assert body["checks"]["mailbox"]["status"] == "degraded"
+    assert "wrong-pass-4K" not in repr(body)
 
 
 @pytest.mark.parametrize(

@@ -118,10 +118,21 @@ class EvidenceCheck(Reply):
     note: str | None = None
 
 
+class MailboxCheck(Reply):
+    """The bank-alert mailbox the gateway polls (EVIDENCE_IMAP_URL), from its last poll."""
+
+    status: Literal["ok", "degraded"]
+    mailbox: str = Field(description="user@host/MAILBOX, never the password")
+    lastOkAt: str | None
+    consecutiveFailures: int
+    lastError: str | None
+
+
 class HealthChecks(Reply):
     evidence: EvidenceCheck
     store: StoreCheck
     provider: ProviderCheck
+    mailbox: MailboxCheck | None = None
     relay: Annotated[
         Literal["ok", "silent"] | None,
         Field(
