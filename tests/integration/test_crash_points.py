@@ -22,13 +22,14 @@ from werkzeug import Request, Response
 
 from checkout.config import Settings
 from checkout.providers.sandbox import SandboxProvider
-from checkout.services import checkouts, credits, evidence, outbox, wallet
+from checkout.services import checkouts, credits, evidence, outbox, utr, wallet
 from checkout.services.checkouts import CheckoutRequest
 from checkout.services.errors import Conflict
 from checkout.services.evidence import Relay
 from checkout.services.outbox import publish_owed_events
 from checkout.services.sandbox import credit_wallet
 from checkout.services.ticks import run_tick
+from checkout.storage.claims import ClaimStore
 from checkout.storage.evidence import EvidenceStore
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.models import Order, PaymentSession, WalletCredit
@@ -65,14 +66,16 @@ MERCHANT_WRITES = frozenset(
 # C is never paid. No other set of these sums to 3000, 3500 or 6500, so a rise that
 # collects payments made while the gateway was down is still explained one way only.
 # D is paid by a forwarded bank SMS, E by the merchant assigning a stray credit to it.
-AMOUNTS = {"P": 3000, "A": 1000, "B": 2500, "C": 1300, "D": 2150, "E": 1750}
-PAID = ("P", "A", "B", "D", "E")
+# F's customer gives the UTR on the pay page before the bank's SMS arrives.
+AMOUNTS = {"P": 3000, "A": 1000, "B": 2500, "C": 1300, "D": 2150, "E": 1750, "F": 1950}
+PAID = ("P", "A", "B", "D", "E", "F")
 STRAY = 444
 SMS = (
     "Credit Alert!\nRs.{rupees} credited to HDFC Bank A/c XX4821 on 02-12-26 from VPA "
     "asha.k@okicici (UPI {rrn})"
 )
 EVIDENCE_WRITES = frozenset({"add_message", "relay_seen"})
+CLAIM_WRITES = frozenset({"add_claim", "decide_claim"})
 
 
 class ProcessDied(BaseException):
@@ -147,7 +150,7 @@ class World:
     receiver: Receiver
 
     def gateway_steps(
-        self, store: Any, merchant: Any, evidence_repo: Any, owner: str
+        self, store: Any, merchant: Any, evidence_repo: Any, claims_repo: Any, owner: str
     ) -> list[Callable[[], Any]]:
         """What one gateway process does, step by step, between the customers' payments."""
         provider = SandboxProvider(self.store)  # the wallet lives outside the process
@@ -190,6 +193,20 @@ class World:
                 with contextlib.suppress(Conflict):
                     credits.assign(store, stray[0].id, "E", now=self.clock(), who="merchant")
 
+        def claim() -> Any:
+            # F's customer types the UTR from their app; they try again if the page failed.
+            session = store.session_by_order_id("F")
+            with contextlib.suppress(Conflict):
+                utr.claim(
+                    store,
+                    claims_repo,
+                    self.settings,
+                    session,
+                    "633600000003",
+                    now=self.clock(),
+                    ip=None,
+                )
+
         return [
             tick,  # the read that the checkouts' payments will be measured from
             pay(AMOUNTS["P"]),
@@ -201,6 +218,8 @@ class World:
             sms("21.50", "633600000001"),  # D's payment, proven by the bank's SMS at once
             sms("4.44", "633600000002"),  # money nobody asked for: left for the merchant
             assign,
+            claim,  # a UTR claim alone pays nothing: it waits for the bank
+            sms("19.50", "633600000003"),  # the bank's SMS: the waiting claim takes it
             send,
         ]
 
@@ -212,6 +231,7 @@ def world(store: Store, tick_settings: Settings, clock: Clock, httpserver: HTTPS
     merchant = MerchantStore(store)
     merchant.ensure_indexes()
     EvidenceStore().ensure_indexes()
+    ClaimStore().ensure_indexes()
     outbox.add_endpoint(merchant, settings, url=receiver.url, events=None, now=clock())
     sandbox = SandboxProvider(store)
     for order_id, paise in AMOUNTS.items():
@@ -227,7 +247,9 @@ def live_through(world: World, dies_at: int | None) -> Life:
     store = Mortal(world.store, life, STORE_WRITES)
     merchant = Mortal(MerchantStore(world.store), life, MERCHANT_WRITES)
     evidence_repo = Mortal(EvidenceStore(), life, EVIDENCE_WRITES)
-    for step in world.gateway_steps(store, merchant, evidence_repo, owner="first-process"):
+    claims_repo = Mortal(ClaimStore(), life, CLAIM_WRITES)
+    steps = world.gateway_steps(store, merchant, evidence_repo, claims_repo, "first-process")
+    for step in steps:
         # Later gateway steps fail at once; the customers' payments still happen.
         with contextlib.suppress(ProcessDied):
             step()
@@ -235,10 +257,13 @@ def live_through(world: World, dies_at: int | None) -> Life:
     # says nothing about liveness here) runs out first.
     world.clock.advance(seconds=wallet.LEASE.total_seconds())
     merchant_again = MerchantStore(world.store)
-    steps = world.gateway_steps(world.store, merchant_again, EvidenceStore(), owner="restarted")
+    steps = world.gateway_steps(
+        world.store, merchant_again, EvidenceStore(), ClaimStore(), "restarted"
+    )
     tick, send, assign = steps[0], steps[3], steps[9]
-    steps[7]()  # the relay never got its answers, so it posts both again
-    steps[8]()
+    steps[10]()  # F's customer sends the UTR again
+    for relayed in (steps[7], steps[8], steps[11]):
+        relayed()  # the relay never got its answers, so it posts again
     for _ in range(3):
         tick()
         assign()  # the merchant sees the credit still waiting and assigns it again
@@ -275,7 +300,7 @@ def check_invariants(world: World, life: Life) -> None:
 
 
 # More than the clean day's writes, so the crash points below cover every one of them.
-CRASH_POINTS = 100
+CRASH_POINTS = 110
 
 
 def test_the_day_without_a_crash_holds_the_invariants(world: World) -> None:
