@@ -79,6 +79,7 @@ class Outcome(StrEnum):
     ASSIGNED = "assigned"  # the merchant's decision
     DISMISSED = "dismissed"  # set aside by the merchant
     UTR = "utr"  # the customer's UTR claim named this credit's RRN
+    REPEAT = "repeat"  # matches nothing open, but a checkout just paid: a customer paying twice
 
 
 class CreditKind(StrEnum):

@@ -54,8 +54,11 @@ def attribute_credit(
         open_checkouts,
         recent_debits={debit.amountPaise for debit in debits},
     )
+    outcome = result.outcome
+    if outcome == Outcome.NO_MATCH and store.recently_paid(credit.amountPaise, since=now - grace):
+        outcome = Outcome.REPEAT  # said apart: the merchant refunds it
     event = None if result.matched else EventType.CREDIT_UNATTRIBUTED
-    if not store.decide_credit(credit.key, result.outcome.value, list(result.checkout_ids), event):
+    if not store.decide_credit(credit.key, outcome.value, list(result.checkout_ids), event):
         return None
     if result.matched:
         completed = settle(
@@ -71,14 +74,12 @@ def attribute_credit(
         details={
             "credit": credit.key,
             "amountPaise": credit.amountPaise,
-            "outcome": result.outcome.value,
-            "why": WHY.get(result.outcome, "no single explanation"),
+            "outcome": outcome.value,
+            "why": WHY.get(outcome, "no single explanation"),
         },
     )
-    log.warning(
-        "credit of %d paise left unattributed (%s)", credit.amountPaise, result.outcome.value
-    )
-    return Decision(result.outcome, False)
+    log.warning("credit of %d paise left unattributed (%s)", credit.amountPaise, outcome.value)
+    return Decision(outcome, False)
 
 
 WHY = {
@@ -87,6 +88,7 @@ WHY = {
     Outcome.BEFORE_CHECKOUT: "it may have arrived before the checkout of that amount existed",
     Outcome.NO_MATCH: "no open checkout has this amount",
     Outcome.TOO_MANY_OPEN: "too many open checkouts to prove one explanation",
+    Outcome.REPEAT: "a checkout of this amount was just paid: most likely paid twice",
 }
 
 

@@ -230,6 +230,17 @@ class Store(WalletLedger):
             )
         )
 
+    def recently_paid(self, paise: int, *, since: datetime) -> bool:
+        """Whether a checkout of exactly this amount completed after ``since``."""
+        return (
+            PaymentSession.objects(
+                status=Status.COMPLETED, amountPaise=paise, completedAt__gt=since
+            )
+            .only("id")
+            .first()
+            is not None
+        )
+
     def any_payable(self, now: datetime) -> bool:
         return PaymentSession.objects(payableUntil__gt=now).only("id").first() is not None
 

@@ -823,6 +823,9 @@ def test_a_repeated_payment_does_not_pay_the_next_checkout_of_that_price(
     report = mk_gate.next_tick()
     assert report.completed == [] and len(report.unattributed) == 1
     assert mk_gate.status("B") == "pending"
+    # Said apart for the merchant, who refunds it: a repeat, not just "no match".
+    (repeat,) = store.credits(outcome="repeat")
+    assert repeat.amountPaise == 10000
 
 
 def test_a_checkout_opened_right_after_another_completes_is_paid(
