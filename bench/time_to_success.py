@@ -15,7 +15,11 @@ wallet reads as changes of `/health` -> `checks.provider.lastTickAt` (every wall
 tick or opening read, stamps it), polled every 0.25 s. The seed's design asked the
 wallet on every status poll: one call per open page every 5 s.
 
-Usage:  .venv/bin/python bench/time_to_success.py [--runs 10] [--seed N]
+With `--via sms` the payment arrives as the bank's credit SMS instead
+(`POST /api/sandbox/sms {"orderId"}`: the sandbox relays an HDFC credit SMS through the
+evidence endpoint's own path), which completes the checkout as it arrives, with no tick.
+
+Usage:  .venv/bin/python bench/time_to_success.py [--runs 10] [--seed N] [--via sms]
 Loopback only; every loop and wait is bounded (a run gives up after 20 s).
 """
 
@@ -129,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="checkouts to pay (1-30)")
     parser.add_argument("--seed", type=int, help="random seed for the offsets (default: time)")
+    parser.add_argument(
+        "--via", choices=("wallet", "sms"), default="wallet", help="how the money is seen"
+    )
     args = parser.parse_args(argv)
+    pay_path = "/api/sandbox/sms" if args.via == "sms" else "/api/sandbox/credit"
     if not 1 <= args.runs <= 30:
         parser.error("keep --runs in 1..30")
     seed = args.seed if args.seed is not None else int(time.time())
@@ -143,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"bench: time_to_success, {args.runs} runs, gateway at its defaults (sandbox, in-memory, "
         f"POLL_INTERVAL_SECONDS=3, fragment poll 2 s), headless /usr/bin/chromium 360x640, "
-        f"credit at a random 0-{CYCLE_SECONDS:.0f} s after the page showed (seed {seed})",
+        f"credit ({args.via}) at a random 0-{CYCLE_SECONDS:.0f} s after the page showed "
+        f"(seed {seed})",
         flush=True,
     )
     table = Table(
@@ -194,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(offset)
                 status, raw = credit_client.request(
                     "POST",
-                    "/api/sandbox/credit",
+                    pay_path,
                     body=json.dumps({"orderId": order_id}).encode(),
                     headers={"Content-Type": "application/json"},
                 )
