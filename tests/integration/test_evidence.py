@@ -180,3 +180,26 @@ def test_every_shared_sample_gets_its_expected_outcome(setup: Setup, clock: Cloc
             sample["expect"], (sample["expect"],)
         )
         assert got.outcome in want, (sample, got)
+
+
+NO_RRN = (
+    "Your A/c XX987654 is credited with INR 70.00 on 30-11-2024. "
+    "Total Bal:Rs.5000.00 -Bank of Baroda"
+)
+
+
+def test_a_message_without_rrn_is_one_credit_within_the_grace_window(
+    setup: Setup, clock: Clock
+) -> None:
+    settings = setup[2]
+    first = sms(setup, clock, NO_RRN, sender="VM-BOBSMS-S")
+    assert first.outcome == "credited" and first.rrn is None
+    clock.advance(minutes=5)
+    again = sms(setup, clock, NO_RRN, sender="AX-BOBSMS-S")  # another operator, same message
+    assert (again.outcome, again.id) == ("duplicate", first.id)
+    assert WalletCredit.objects.count() == 1
+    # Past the grace window the same text is a new payment of that kind.
+    clock.advance(minutes=settings.late_payment_grace_minutes + 1)
+    later = sms(setup, clock, NO_RRN, sender="VM-BOBSMS-S")
+    assert later.outcome == "credited" and later.id != first.id
+    assert WalletCredit.objects.count() == 2
