@@ -20,6 +20,7 @@ from checkout.domain.vocabulary import CreditKind
 from checkout.services import utr
 from checkout.services.attribution import attribute_credit
 from checkout.services.credits import public_credit_id
+from checkout.storage.claims import ClaimStore
 from checkout.storage.evidence import EvidenceMessage, EvidenceStore
 from checkout.storage.models import WalletCredit
 from checkout.storage.store import Store
@@ -52,6 +53,7 @@ class Post:
     event_id: str | None
     received_at: datetime | None
     now: datetime
+    claims: ClaimStore | None = None  # the customers' waiting UTR claims (default repository)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def ingest_message(
     received_at: datetime | None,
     event_id: str | None,
     now: datetime,
+    claims: ClaimStore | None = None,
 ) -> Received:
     """One forwarded SMS: trusted sender, certain credit, ledgered once, decided now."""
     evidence.relay_seen(relay.id, now)
@@ -88,7 +91,7 @@ def ingest_message(
         trusted=_trusted(settings.sms_trusted_senders, bank_senders.DEFAULT_TRUSTED_SMS_SENDERS),
         accept_bare=settings.sms_accept_bare_headers,
     )
-    post = Post(relay, channel, header or sender, text, event_id, received_at, now)
+    post = Post(relay, channel, header or sender, text, event_id, received_at, now, claims)
     if verdict != SenderVerdict.TRUSTED:
         return _not_a_credit(evidence, post, REJECTED)
     bank = bank_senders.bank_for_header(header)
@@ -104,14 +107,14 @@ def ingest_email(
     relay: Relay,
     raw: bytes,
     now: datetime,
+    claims: ClaimStore | None = None,
 ) -> Received:
     """A bank alert e-mail: believed only on the merchant's own server's dkim=pass stamp."""
     evidence.relay_seen(relay.id, now)
     alert = bank_email.parse_alert_email(raw)
     facts = alert.facts
-    post = Post(
-        relay, "email", facts.from_address or "-", alert.text, facts.message_id, facts.date, now
-    )
+    sender = facts.from_address or "-"
+    post = Post(relay, "email", sender, alert.text, facts.message_id, facts.date, now, claims)
     trusted = bank_email.email_is_trusted(
         facts,
         authserv_id=settings.email_authserv_id,
@@ -180,7 +183,7 @@ def _credit_or_not(
     stored = store.credit_by_key(credit.key)
     assert stored is not None
     # A customer's waiting UTR claim is weighed before the exact-amount rule.
-    completed = utr.weigh_waiting_claims(store, stored, now=now)
+    completed = utr.weigh_waiting_claims(store, stored, now=now, claims_repo=post.claims)
     if completed is None:
         decision = attribute_credit(store, settings, stored, now=now)
         completed = decision.completed if decision else list(stored.orderIds)

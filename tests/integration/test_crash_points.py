@@ -181,6 +181,7 @@ class World:
                 received_at=self.clock(),
                 event_id=rrn,
                 now=self.clock(),
+                claims=claims_repo,
             )
 
         def assign() -> Any:
