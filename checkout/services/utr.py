@@ -221,17 +221,9 @@ def _weigh(
         otherOrderIds=[order for order in credit.orderIds if order != session.orderId],
         decidedAt=now,
     )
-    store.audit(
-        "utr_mismatch",
-        now=now,
-        order_id=session.orderId,
-        details={
-            "credit": credit.key,
-            "reason": reason,
-            "amountPaise": credit.amountPaise,
-            "otherOrderIds": list(credit.orderIds),
-        },
-    )
+    refused = {"credit": credit.key, "reason": reason, "amountPaise": credit.amountPaise}
+    refused["otherOrderIds"] = list(credit.orderIds)
+    store.audit("utr_mismatch", now=now, order_id=session.orderId, details=refused)
     log.warning("UTR claim refused (%s): left for the merchant to review", reason)
     return False
 

@@ -7,8 +7,9 @@ the focus as they are) and 286 once the checkout is final (htmx stops polling).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, make_response, redirect, render_template, request
 from flask import url_for as flask_url_for
@@ -19,10 +20,9 @@ from checkout.domain.money import display_rupees
 from checkout.domain.upi import app_links
 from checkout.domain.vocabulary import Status
 from checkout.extensions import csrf, limiter
-from checkout.gateway import client_ip, current_gateway
+from checkout.gateway import Gateway, client_ip, current_gateway
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts, early_tick, keys, links, relays, sandbox, ticks, utr
-from checkout.services import signed_checkout as signed_checkout_service
+from checkout.services import checkouts, early_tick, keys, relays, sandbox, ticks, utr
 from checkout.services.checkouts import Checkout
 from checkout.services.errors import (
     FORM_EXPIRED,
@@ -30,21 +30,20 @@ from checkout.services.errors import (
     InvalidRequest,
     NotFound,
     ServiceError,
-    Unavailable,
 )
 from checkout.services.presenters import iso
 from checkout.urls import header_url, origin_of, with_query
-from checkout.web.forms import ActionForm, LinkCheckoutForm
+from checkout.web.forms import ActionForm
 from checkout.webhooks import REDIRECT_FIELDS, sign_fields
 
 bp = Blueprint("pay", __name__)
+View = TypeVar("View", bound=Callable[..., Any])
 
 # What a UTR post came to, as the page says it: a claim's utrStatus, or why none was kept.
 UTR_NOTES = (utr.MATCHED, utr.WAITING, utr.MISMATCH, "invalid", "refused")
 STOP_POLLING = 286  # htmx 2 stops an `every` trigger on this status
 POLL_SECONDS = 2
 # Per IP, counting only posts that open a checkout: each holds an amount for its grace window.
-LINK_OPENS_PER_IP = "3 per minute"
 
 
 def is_htmx() -> bool:
@@ -103,7 +102,7 @@ def _checking(session: Checkout, since: datetime | None) -> bool:
     )
 
 
-def _context(
+def page_context(
     session: Checkout,
     *,
     checking: datetime | None = None,
@@ -166,7 +165,7 @@ def _fragment(
     utr_note: str | None = None,
 ) -> Response:
     """The status fragment for htmx; tells the browser to leave for the merchant when done."""
-    context = _context(session, checking=checking, not_seen=not_seen, utr_note=utr_note)
+    context = page_context(session, checking=checking, not_seen=not_seen, utr_note=utr_note)
     response = make_response(render_template("pay/partials/status.html", **context))
     response.status_code = STOP_POLLING if context["terminal"] else 200
     leave = _leave_for_merchant(session, context["return_url"])
@@ -188,6 +187,19 @@ def _checked_action_form(token: str) -> None:
     form = ActionForm(meta={"csrf_context": token})
     if not form.validate_on_submit():
         raise ServiceError(FORM_EXPIRED)
+
+
+def button(path: str, limit: str) -> Callable[[View], View]:
+    """A pay-page button's route: a POST exempt from the cookie CSRF check because the
+    view checks a checkout-bound token instead (ActionForm, see forms.py), so it works in
+    a third-party iframe; limited per checkout (the token), never per IP (many customers
+    share one carrier address)."""
+
+    def declare(view: View) -> View:
+        limited = limiter.limit(limit, key_func=_token_key)(csrf.exempt(view))
+        return bp.post(path)(limited)
+
+    return declare
 
 
 def _token_key() -> str:
@@ -213,7 +225,7 @@ def page(token: str) -> str:
     busy = _checking(session, since)
     not_seen = since is not None and not busy and session.status == Status.PENDING.value
     note = request.args.get("utr")
-    context = _context(
+    context = page_context(
         session,
         checking=since if busy else None,
         not_seen=not_seen,
@@ -238,9 +250,7 @@ def status(token: str) -> Response:
     return _fragment(session)
 
 
-@bp.post("/pay/<token>/paid")
-@csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
-@limiter.limit("6 per minute", key_func=_token_key)
+@button("/pay/<token>/paid", "6 per minute")
 def paid(token: str) -> Response:
     """ "I've paid": start an early tick and answer at once with the busy state.
 
@@ -255,9 +265,7 @@ def paid(token: str) -> Response:
     return _after_action(session, checking=clock.utcnow())
 
 
-@bp.post("/pay/<token>/cancel")
-@csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
-@limiter.limit("10 per minute", key_func=_token_key)
+@button("/pay/<token>/cancel", "10 per minute")
 def cancel(token: str) -> Response:
     _checked_action_form(token)
     gateway = current_gateway()
@@ -279,60 +287,56 @@ def _sandbox_checkout(token: str) -> Checkout:
     return _session(token)
 
 
-@bp.post("/pay/<token>/simulate")
-@csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
-@limiter.limit("10 per minute", key_func=_token_key)
+@button("/pay/<token>/simulate", "10 per minute")
 def simulate(token: str) -> Response:
     """Sandbox only: pay the exact amount into the pretend wallet, as a UPI app would."""
-    gateway = current_gateway()
+    return _sandbox_pays(token, _pay_into_the_wallet)
+
+
+def _pay_into_the_wallet(gateway: Gateway, order_id: str) -> None:
+    read = ticks.read_sandbox_now(
+        gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
+    )
+    sandbox.pay_checkout(gateway.store, order_id, now=clock.utcnow(), read_wallet=read)
+    ticks.tick_soon(gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner)
+
+
+def _sandbox_pays(token: str, pay: Callable[[Gateway, str], object]) -> Response:
+    """A sandbox button: pay a pending checkout as its customer would, then show the page."""
     session = _sandbox_checkout(token)
     if session.status == Status.PENDING.value:
-        sandbox.pay_checkout(
-            gateway.store,
-            session.orderId,
-            now=clock.utcnow(),
-            read_wallet=ticks.read_sandbox_now(
-                gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
-            ),
-        )
-        ticks.tick_soon(
-            gateway.store, gateway.provider, gateway.settings, owner=gateway.ticker.owner
-        )
+        pay(current_gateway(), session.orderId)
     return _after_action(_session(token))
 
 
-@bp.post("/pay/<token>/simulate-sms")
-@csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
-@limiter.limit("10 per minute", key_func=_token_key)
+@button("/pay/<token>/simulate-sms", "10 per minute")
 def simulate_sms(token: str) -> Response:
     """Sandbox only: the bank's credit SMS for the exact amount, through the relay path."""
-    gateway = current_gateway()
-    session = _sandbox_checkout(token)
-    if session.status == Status.PENDING.value:
-        sandbox.send_bank_sms(
-            gateway.store, gateway.evidence, gateway.settings, session.orderId, now=clock.utcnow()
-        )
-    return _after_action(_session(token))
+    return _sandbox_pays(
+        token,
+        lambda gateway, order_id: sandbox.send_bank_sms(
+            gateway.store, gateway.evidence, gateway.settings, order_id, now=clock.utcnow()
+        ),
+    )
 
 
-@bp.post("/pay/<token>/utr")
-@csrf.exempt  # ActionForm checks a checkout-bound token (see forms.py)
-@limiter.limit(utr.CLAIMS_PER_CHECKOUT, key_func=_token_key)
+@button("/pay/<token>/utr", utr.CLAIMS_PER_CHECKOUT)
 def claim_utr(token: str) -> Response:
     """The customer's UTR: weighed against the bank's evidence, never believed alone."""
     _checked_action_form(token)
     gateway = current_gateway()
+    typed, now = request.form.get("utr", ""), clock.utcnow()
     try:
-        claimed = utr.claim(
+        found = utr.claim(
             gateway.store,
             gateway.claims,
             gateway.settings,
             _session(token),
-            request.form.get("utr", ""),
-            now=clock.utcnow(),
+            typed,
+            now=now,
             ip=client_ip(),
         )
-        note = claimed.utr_status
+        note = found.utr_status
     except InvalidRequest:
         note = "invalid"
     except Conflict:
@@ -342,113 +346,3 @@ def claim_utr(token: str) -> Response:
         return _fragment(session, utr_note=note)
     leave = _leave_for_merchant(session, merchant_return_url(session))
     return redirect(leave or page_url("pay.page", session, utr=note), code=303)
-
-
-# -- payment links ----------------------------------------------------------------------
-
-
-def _link_context(
-    link: Any, form: LinkCheckoutForm, unavailable: str | None = None
-) -> dict[str, Any]:
-    return {
-        "link": link,
-        "form": form,
-        "amount_hint": links.amount_hint(link),
-        "settings": current_gateway().settings,
-        "unavailable": unavailable,
-    }
-
-
-def _link_form(link: Any) -> LinkCheckoutForm:
-    return LinkCheckoutForm(
-        max_paise=link.maxPaise or current_gateway().settings.max_amount_paise,
-        fixed_amount=link.amountPaise is not None,
-    )
-
-
-@bp.get("/l/<slug>")
-def link_page(slug: str) -> str:
-    link = links.find_link(current_gateway().links, slug)
-    return render_template("pay/link.html", **_link_context(link, _link_form(link)))
-
-
-def _opened_a_checkout(_response: Response) -> bool:
-    return bool(g.get("link_checkout_opened"))
-
-
-@bp.post("/l/<slug>")
-# Only posts that open a checkout count: a customer fixing a typo is not held back.
-@limiter.limit(LINK_OPENS_PER_IP, deduct_when=_opened_a_checkout)
-def link_checkout(slug: str) -> Response | tuple[str, int]:
-    link = links.find_link(current_gateway().links, slug)
-    form = _link_form(link)
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            raise ServiceError(FORM_EXPIRED)
-        return _link_form_again(link, form)
-    gateway = current_gateway()
-    try:
-        session = links.open_link_checkout(
-            gateway.store,
-            gateway.links,
-            gateway.provider,
-            gateway.settings,
-            link,
-            name=form.name.data or "",
-            email=form.email.data or "",
-            note=form.note.data or None,
-            chosen_paise=form.amount_paise,
-            now=clock.utcnow(),
-            ip=client_ip(),
-        )
-    except Unavailable as exc:
-        return _link_unavailable(link, form, exc)
-    except ServiceError as exc:
-        if exc.field == "amount":
-            form.amount.errors = [exc.message]
-            return _link_form_again(link, form)
-        raise
-    g.link_checkout_opened = True
-    if is_htmx():
-        response = make_response(render_template("pay/partials/panel.html", **_context(session)))
-        response.headers["HX-Push-Url"] = page_url("pay.page", session)
-        return response
-    return redirect(page_url("pay.page", session), code=303)
-
-
-def _link_unavailable(link: Any, form: LinkCheckoutForm, exc: Unavailable) -> Response:
-    """The link is full, or no amount near its price is free: say when to try again.
-
-    A 503 with Retry-After; htmx gets its partial as a 200, since it swaps no error answers.
-    """
-    template = "pay/partials/link_form.html" if is_htmx() else "pay/link.html"
-    response = make_response(render_template(template, **_link_context(link, form, exc.message)))
-    response.status_code = 200 if is_htmx() else 503
-    response.headers["Retry-After"] = str(exc.retry_after)
-    return response
-
-
-def _link_form_again(link: Any, form: LinkCheckoutForm) -> tuple[str, int]:
-    template = "pay/partials/link_form.html" if is_htmx() else "pay/link.html"
-    html = render_template(template, **_link_context(link, form))
-    return html, 200 if is_htmx() else 422
-
-
-# -- signed form posts from a merchant's own page ----------------------------------------
-
-
-@bp.post("/checkout")
-@csrf.exempt  # the merchant's HMAC signature replaces the CSRF token
-@limiter.limit("30 per minute")
-def signed_checkout() -> Response:
-    gateway = current_gateway()
-    session = signed_checkout_service.open_signed_checkout(
-        gateway.store,
-        gateway.provider,
-        gateway.merchant,
-        gateway.settings,
-        request.form.to_dict(),
-        now=clock.utcnow(),
-        ip=client_ip(),
-    )
-    return redirect(flask_url_for("pay.page", token=session.token), code=303)
