@@ -163,11 +163,17 @@ def _credit_or_not(
     if not store.record_credit(credit):
         existing = store.credit_by_key(credit.key)
         assert existing is not None
-        if read.rrn is None and existing.observedAt <= now - grace:
-            # The same text again after the grace window: a new payment of that kind.
+        if read.rrn is None:
+            # Without an RRN the same text is one payment within the grace window of the
+            # latest credit it made, and a new payment of that kind after it.
+            recent = store.recent_credit_with_text(digest, since=now - grace)
+            if recent is not None:
+                return _duplicate_of(evidence, post, recent)
             credit.key = f"text:{digest}:{now.isoformat()}"
             if not store.record_credit(credit):
-                return _duplicate_of(evidence, post, credit)
+                racer = store.credit_by_key(credit.key)
+                assert racer is not None
+                return _duplicate_of(evidence, post, racer)
         elif existing.amountPaise != read.amount_paise:
             store.mark_conflict(existing.key)
             store.audit(

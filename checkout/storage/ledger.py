@@ -44,7 +44,8 @@ class WalletLedger:
 
     def recent_credit_with_text(self, text_hash: str, since: datetime) -> WalletCredit | None:
         """A credit from the same message text seen after ``since`` (messages without RRN)."""
-        return WalletCredit.objects(textHash=text_hash, observedAt__gt=since).first()
+        found = WalletCredit.objects(textHash=text_hash, observedAt__gt=since)
+        return found.order_by("-observedAt").first()
 
     def mark_conflict(self, key: str) -> bool:
         """The same RRN came with another amount: an undecided credit completes nothing."""

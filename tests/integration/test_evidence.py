@@ -203,3 +203,8 @@ def test_a_message_without_rrn_is_one_credit_within_the_grace_window(
     later = sms(setup, clock, NO_RRN, sender="VM-BOBSMS-S")
     assert later.outcome == "credited" and later.id != first.id
     assert WalletCredit.objects.count() == 2
+    # Its window runs from the latest credit of that text, not the first one.
+    clock.advance(minutes=5)
+    repeated = sms(setup, clock, NO_RRN, sender="VM-BOBSMS-S")
+    assert (repeated.outcome, repeated.id) == ("duplicate", later.id)
+    assert WalletCredit.objects.count() == 2
