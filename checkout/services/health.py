@@ -68,7 +68,7 @@ def health_report(
         relay = relays.relay_status(store, EvidenceStore(), settings, now=clock.utcnow())
         if relay is not None:
             checks["relay"] = relay
-        mailbox = imap_poll.mailbox_check(settings)
+        mailbox = imap_poll.mailbox_check(store, settings)
         if mailbox is not None:
             checks["mailbox"] = mailbox
     degraded = failing or relay == relays.SILENT

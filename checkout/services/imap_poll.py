@@ -21,13 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
-from mongoengine import Q
-from mongoengine.errors import NotUniqueError
-from pymongo.errors import DuplicateKeyError
-
 from checkout.config import Settings
 from checkout.config_parsers import IMAP_PORTS
-from checkout.services import evidence, leases
+from checkout.services import evidence, wallet
 from checkout.services.evidence import Relay
 from checkout.services.presenters import iso
 from checkout.storage.evidence import EvidenceStore
@@ -45,7 +41,6 @@ IDLE_INTERVAL = timedelta(seconds=60)
 # A mailbox that refuses us is asked less and less often: providers lock accounts that retry a
 # wrong password without pause.
 MAX_BACKOFF = timedelta(minutes=10)
-MAX_DOUBLINGS = 16
 # Messages decided per poll; the rest wait for the next one, so the lease stays short.
 BATCH = 100
 TIMEOUT_SECONDS = 20.0
@@ -142,7 +137,10 @@ def poll_mailbox(
     """Read every unseen message once, if a poll is due and no other process is polling."""
     if not settings.evidence_imap_url:
         return PollReport(ran=False, reason="off")
-    state = _claim(owner, now)
+    current = store.wallet_state(LEASE_ID)
+    state = store.claim_tick(
+        owner, now, LEASE, dead_owner=wallet.dead_holder(current), lease_id=LEASE_ID
+    )
     if state is None:
         return PollReport(ran=False, reason="busy")
     mailbox = Mailbox.from_url(settings.evidence_imap_url)
@@ -159,10 +157,10 @@ def poll_mailbox(
         log.exception("reading mailbox %s failed", mailbox)
         report.reason = "error"
     if report.reason != "ok":
-        _record_fault(owner, state, mailbox, report.reason, now=now, settings=settings)
+        _record_fault(store, owner, state, mailbox, report.reason, now=now, settings=settings)
         return report
     evidence.heartbeat(evidence_repo, relay=mailbox.relay, now=now)
-    _release(
+    store.finish_tick(
         owner,
         {
             "lastTickAt": now,
@@ -171,25 +169,26 @@ def poll_mailbox(
             "consecutiveFailures": 0,
             "lastErrorReason": None,
         },
+        lease_id=LEASE_ID,
     )
     return report
 
 
-def mailbox_check(settings: Settings) -> dict[str, object] | None:
+def mailbox_check(store: Store, settings: Settings) -> dict[str, object] | None:
     """/health's entry for the alert mailbox: None when none is configured.
 
     Read from the poller's record alone: health never opens the mailbox itself.
     """
     if not settings.evidence_imap_url:
         return None
-    state = WalletState.objects(id=LEASE_ID).first()
-    failures = (state.consecutiveFailures or 0) if state else 0
+    state = store.wallet_state(LEASE_ID)
+    failures = state.consecutiveFailures or 0
     return {
         "status": "degraded" if failures else "ok",
         "mailbox": str(Mailbox.from_url(settings.evidence_imap_url)),
-        "lastOkAt": iso(state.lastOkAt) if state else None,
+        "lastOkAt": iso(state.lastOkAt) if state.lastOkAt else None,
         "consecutiveFailures": failures,
-        "lastError": state.lastErrorReason if failures and state else None,
+        "lastError": state.lastErrorReason if failures else None,
     }
 
 
@@ -219,7 +218,7 @@ def _read(
             client.uid("STORE", uid, "+FLAGS.SILENT", "(\\Seen)")
             report.outcomes.append(received.outcome)
             report.completed.extend(received.order_ids)
-            _renew(owner, now)
+            store.renew_lease(owner, now + LEASE, lease_id=LEASE_ID)
     finally:
         _close(client)
 
@@ -249,31 +248,8 @@ def _interval(store: Store, settings: Settings, now: datetime) -> timedelta:
     return every if store.any_payable(now) else max(every, IDLE_INTERVAL)
 
 
-def _claim(owner: str, now: datetime) -> WalletState | None:
-    """Take the poll lease if it is free (or its holder is dead) and a poll is due."""
-    with contextlib.suppress(NotUniqueError, DuplicateKeyError):  # there after the first poll
-        WalletState(id=LEASE_ID).save(force_insert=True)
-    current = WalletState.objects(id=LEASE_ID).first()
-    free = Q(leaseUntil=None) | Q(leaseUntil__lte=now)
-    if current is not None and current.leaseUntil and leases.owner_is_dead(current.leaseOwner):
-        free |= Q(leaseOwner=current.leaseOwner)
-    due = Q(nextTickAt=None) | Q(nextTickAt__lte=now)
-    claimed: WalletState | None = WalletState.objects(Q(id=LEASE_ID) & free & due).modify(
-        new=True, set__leaseOwner=owner, set__leaseUntil=now + LEASE
-    )
-    return claimed
-
-
-def _renew(owner: str, now: datetime) -> None:
-    WalletState.objects(id=LEASE_ID, leaseOwner=owner).update_one(set__leaseUntil=now + LEASE)
-
-
-def _release(owner: str, changes: dict[str, object]) -> None:
-    updates = {f"set__{name}": value for name, value in changes.items()}
-    WalletState.objects(id=LEASE_ID, leaseOwner=owner).update_one(set__leaseUntil=None, **updates)
-
-
 def _record_fault(
+    store: Store,
     owner: str,
     state: WalletState,
     mailbox: Mailbox,
@@ -285,14 +261,14 @@ def _record_fault(
     """Back off (doubling from the poll interval, capped); health shows the one-word reason."""
     failures = (state.consecutiveFailures or 0) + 1
     every = timedelta(seconds=settings.poll_interval_seconds)
-    backoff = min(every * 2 ** min(failures - 1, MAX_DOUBLINGS), max(MAX_BACKOFF, every))
+    backoff = wallet.backoff_after(failures, every, MAX_BACKOFF)
     log.warning(
         "mailbox %s could not be read (%s); next try in %ss",
         mailbox,
         reason,
         int(backoff.total_seconds()),
     )
-    _release(
+    store.finish_tick(
         owner,
         {
             "lastTickAt": now,
@@ -302,4 +278,5 @@ def _record_fault(
             "lastErrorAt": now,
             "consecutiveFailures": failures,
         },
+        lease_id=LEASE_ID,
     )

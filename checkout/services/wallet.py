@@ -26,15 +26,22 @@ log = logging.getLogger(__name__)
 # blocks no one for long (one on this host is recognised at once, see leases).
 LEASE = timedelta(seconds=15)
 MAX_BACKOFF = timedelta(seconds=60)
-MAX_DOUBLINGS = 16
+MAX_DOUBLINGS = 16  # 2**failures would outgrow timedelta after a long outage
 # Checkouts opened within this of a balance read share it: money that came in that
 # instant would have to match a new, still unseen amount exactly (and amounts of
 # checkouts just paid stay reserved), so one read serves a burst of openings.
-SHARED_READ = timedelta(seconds=1)  # 2**failures would outgrow timedelta after a long outage
+SHARED_READ = timedelta(seconds=1)
 
 
 def interval(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.poll_interval_seconds)
+
+
+def backoff_after(failures: int, every: timedelta, cap: timedelta) -> timedelta:
+    """How long to wait after ``failures`` faults in a row: doubling from ``every``, capped
+    at ``cap`` (never below ``every``)."""
+    doubling = min(failures - 1, MAX_DOUBLINGS)
+    return min(every * 2**doubling, max(cap, every))
 
 
 def record_fault(
@@ -48,8 +55,7 @@ def record_fault(
 ) -> None:
     """Release the lease and back off (doubling, capped); health reports the fault."""
     failures = (state.consecutiveFailures or 0) + 1
-    doubling = min(failures - 1, MAX_DOUBLINGS)
-    backoff = min(interval(settings) * 2**doubling, max(MAX_BACKOFF, interval(settings)))
+    backoff = backoff_after(failures, interval(settings), MAX_BACKOFF)
     log.warning("wallet failed (%s); next try in %ss", exc, backoff.seconds)
     store.finish_tick(
         owner,
@@ -146,7 +152,7 @@ def dead_holder(state: WalletState) -> str | None:
     if state.leaseUntil is None or not leases.owner_is_dead(state.leaseOwner):
         return None
     owner = state.leaseOwner
-    log.warning("taking over the wallet lease from a dead process (%s)", owner)
+    log.warning("taking over the lease %s from a dead process (%s)", state.id, owner)
     return owner
 
 

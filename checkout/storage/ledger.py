@@ -171,13 +171,14 @@ class WalletLedger:
         with self._lock:
             return list(query.order_by("-observedAt").limit(limit))
 
-    def wallet_state(self) -> WalletState:
+    def wallet_state(self, lease_id: str = WALLET_ID) -> WalletState:
+        """A lease document (the wallet's by default; the mailbox poller has its own)."""
         with self._lock:
-            state = WalletState.objects(id=WALLET_ID).first()
+            state = WalletState.objects(id=lease_id).first()
             if state is None:
                 with contextlib.suppress(*_DUPLICATE):
-                    WalletState(id=WALLET_ID).save(force_insert=True)
-                state = WalletState.objects(id=WALLET_ID).first()
+                    WalletState(id=lease_id).save(force_insert=True)
+                state = WalletState.objects(id=lease_id).first()
         assert state is not None
         return state
 
@@ -189,19 +190,20 @@ class WalletLedger:
         *,
         only_when_due: bool = True,
         dead_owner: str | None = None,
+        lease_id: str = WALLET_ID,
     ) -> WalletState | None:
         """Take the single-flight lease if no tick is running (and, by default, one is due).
 
         ``dead_owner`` names a holder known to be dead: its lease is free at once.
         """
-        self.wallet_state()
+        self.wallet_state(lease_id)
         free = Q(leaseUntil=None) | Q(leaseUntil__lte=now)
         if dead_owner:
             free |= Q(leaseOwner=dead_owner)
         if only_when_due:
             free &= Q(nextTickAt=None) | Q(nextTickAt__lte=now)
         with self._lock:
-            return WalletState.objects(Q(id=WALLET_ID) & free).modify(
+            return WalletState.objects(Q(id=lease_id) & free).modify(
                 new=True, set__leaseOwner=owner, set__leaseUntil=now + lease
             )
 
@@ -211,6 +213,7 @@ class WalletLedger:
         changes: dict[str, Any],
         baseline: dict[str, Any] | None = None,
         observed_at: datetime | None = None,
+        lease_id: str = WALLET_ID,
     ) -> bool:
         """Release the lease with the tick's results.
 
@@ -224,21 +227,21 @@ class WalletLedger:
                 # Written while the lease is still held, so whoever takes the lease
                 # next already sees this baseline.
                 not_newer = Q(baselineAt=None) | Q(baselineAt__lte=observed_at)
-                WalletState.objects(Q(id=WALLET_ID, leaseOwner=owner) & not_newer).update_one(
+                WalletState.objects(Q(id=lease_id, leaseOwner=owner) & not_newer).update_one(
                     **{f"set__{name}": value for name, value in baseline.items()}
                 )
             released = (
-                WalletState.objects(id=WALLET_ID, leaseOwner=owner).update_one(
+                WalletState.objects(id=lease_id, leaseOwner=owner).update_one(
                     set__leaseUntil=None, **updates
                 )
                 == 1
             )
         return released
 
-    def renew_lease(self, owner: str, until: datetime) -> bool:
+    def renew_lease(self, owner: str, until: datetime, lease_id: str = WALLET_ID) -> bool:
         """Keep a lease while working, so a short lease need not outlast the slowest tick."""
         with self._lock:
-            updated = WalletState.objects(id=WALLET_ID, leaseOwner=owner).update_one(
+            updated = WalletState.objects(id=lease_id, leaseOwner=owner).update_one(
                 set__leaseUntil=until
             )
         return updated == 1

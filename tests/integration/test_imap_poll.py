@@ -120,7 +120,7 @@ def test_the_hdfc_alert_completes_its_checkout_and_is_marked_seen(case: Case) ->
     assert credit.occurredAt == datetime(2026, 12, 2, 4, 11, 7, tzinfo=UTC)
     assert case.seen() == {ALERT_ID: True}
     assert [seen.id for seen in RelaySeen.objects] == [f"imap:alerts@{HOST}/{case.mailbox}"]
-    check = imap_poll.mailbox_check(case.settings)
+    check = imap_poll.mailbox_check(case.store, case.settings)
     assert check is not None and (check["status"], check["lastError"]) == ("ok", None)
 
 
@@ -267,11 +267,14 @@ def test_imaps_to_a_certificate_nobody_vouches_for_is_a_tls_fault(case: Case) ->
 
 
 def test_health_names_the_mailbox_and_its_last_fault_without_the_password(case: Case) -> None:
-    assert imap_poll.mailbox_check(case.settings.with_overrides(evidence_imap_url="")) is None
+    assert (
+        imap_poll.mailbox_check(case.store, case.settings.with_overrides(evidence_imap_url=""))
+        is None
+    )
     wrong = case.settings.with_overrides(evidence_imap_url=case.server.url("wrong-pass-4K"))
     case.poll(wrong)
 
-    assert imap_poll.mailbox_check(wrong) == {
+    assert imap_poll.mailbox_check(case.store, wrong) == {
         "status": "degraded",
         "mailbox": f"imap://alerts@{HOST}:{case.server.port}/INBOX",
         "lastOkAt": None,
