@@ -20,9 +20,6 @@ from checkout.services.presenters import Reply, Rupees, Timestamp
 from checkout.storage.models import WalletCredit
 from checkout.storage.store import Store
 
-# States the API shows: the ledger's own, with "attributing" shown as attributed
-# (its completions are under way and will finish).
-SHOWN_STATES = ("attributed", "unattributed", "conflict", "dismissed")
 _ACCOUNT = re.compile(r"(?i)\b((?:a/?c|acct|account)\s*(?:no\.?)?\s*[:.]?\s*)[Xx*]*(\d+)")
 
 
@@ -50,6 +47,17 @@ class CreditList(Reply):
 
 def public_credit_id(credit: WalletCredit) -> str:
     return f"{CREDIT_ID.prefix}{credit.id}"
+
+
+# The states the API shows, and the ledger's behind each (the inverse of shown_state):
+# "attributing" shows as attributed (its completions are under way and will finish), and
+# a credit seen but not decided yet shows as unattributed.
+STORED_STATES = {
+    "attributed": (CreditState.ATTRIBUTING, CreditState.ATTRIBUTED),
+    "unattributed": (CreditState.NEW, CreditState.UNATTRIBUTED),
+    "conflict": (CreditState.CONFLICT,),
+    "dismissed": (CreditState.DISMISSED,),
+}
 
 
 def shown_state(credit: WalletCredit) -> str:
@@ -112,14 +120,10 @@ def list_credits(
     if starting_after:
         cursor = find_credit(store, starting_after)
         before = (cursor.observedAt, str(cursor.id))
-    # "unattributed" includes credits seen but not decided yet (state new).
-    states = {"attributed": None, "unattributed": None}
-    stored_state = state if state not in states else None
+    stored = [str(s) for s in STORED_STATES[state]] if state else None
     found = store.list_credits(
-        state=stored_state, source=source, rrn=rrn, before=before, limit=(limit + 1) * 4
+        states=stored, source=source, rrn=rrn, before=before, limit=limit + 1
     )
-    if state in states:
-        found = [credit for credit in found if shown_state(credit) == state]
     page = [credit_view(credit) for credit in found[:limit]]
     has_more = len(found) > limit
     return CreditList(

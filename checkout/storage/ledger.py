@@ -96,14 +96,19 @@ class WalletLedger:
     def list_credits(
         self,
         *,
-        state: str | None = None,
+        states: list[str] | None = None,
         source: str | None = None,
         rrn: str | None = None,
         before: tuple[datetime, str] | None = None,
         limit: int = 20,
     ) -> list[WalletCredit]:
-        """Credits newest first (debits left out), filtered, after a cursor."""
-        filters = {"kind__ne": CreditKind.DEBIT, "state": state, "provider": source, "rrn": rrn}
+        """Credits newest first (debits left out), in any of ``states``, after a cursor."""
+        filters = {
+            "kind__ne": CreditKind.DEBIT,
+            "state__in": states,
+            "provider": source,
+            "rrn": rrn,
+        }
         with self._lock:
             return newest_first(
                 WalletCredit, filters, field="observedAt", before=before, limit=limit
