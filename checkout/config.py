@@ -18,21 +18,29 @@ from checkout.config_parsers import (
     ConfigError,
     boolean,
     choice,
+    email_address,
     email_addresses,
+    hex_color,
     host_name,
     http_url,
     imap_url,
     integer,
     is_loopback,
+    language_code,
+    merchant_code,
     mongodb_uri,
     optional_http_url,
     optional_integer,
     origins,
+    phone_number,
+    rate_limit,
     readable_file,
     rupees,
     sms_headers,
+    smtp_server_url,
     storage_uri,
     text,
+    timezone_name,
 )
 from checkout.domain.money import MAX_DEFAULT_RUPEES
 from checkout.domain.upi import is_valid_vpa
@@ -156,6 +164,36 @@ class Settings:
     # and a private CA to trust for its TLS.
     evidence_imap_url: str = _read("EVIDENCE_IMAP_URL", imap_url, secret=True)
     evidence_imap_ca_file: str = _read("EVIDENCE_IMAP_CA_FILE", readable_file)
+    # Local days, dates and times shown to people (console, receipts, exports).
+    display_timezone: str = _read("DISPLAY_TIMEZONE", timezone_name, "Asia/Kolkata")
+    # Customer pages: the language when neither ?lang=, the cookie nor the browser picks one.
+    default_language: str = _read("DEFAULT_LANGUAGE", language_code, "en")
+    # The merchant's brand and contact, on every customer page.
+    merchant_logo: str = _read("MERCHANT_LOGO", text)
+    merchant_brand_color: str = _read("MERCHANT_BRAND_COLOR", hex_color)
+    merchant_support_email: str = _read("MERCHANT_SUPPORT_EMAIL", email_address)
+    merchant_support_phone: str = _read("MERCHANT_SUPPORT_PHONE", phone_number)
+    merchant_policy_url: str = _read("MERCHANT_POLICY_URL", optional_http_url)
+    merchant_site_url: str = _read("MERCHANT_SITE_URL", optional_http_url)
+    # The 4-digit MCC of a merchant VPA; unset means a personal (P2P) UPI ID.
+    upi_merchant_code: str = _read("UPI_MERCHANT_CODE", merchant_code)
+    # Receipt e-mail: the server (its URL holds the password) and the From address.
+    smtp_url: str = _read("SMTP_URL", smtp_server_url, secret=True)
+    mail_from: str = _read("MAIL_FROM", email_address)
+    # Console sign-in: idle minutes before a session ends.
+    admin_session_idle_minutes: int = _read("ADMIN_SESSION_IDLE_MINUTES", integer(5, 1440), "30")
+    # /metrics: a Bearer token (required in production; without it, loopback only).
+    metrics_token: str = _read("METRICS_TOKEN", text, secret=True)
+    # Rate limits, in flask-limiter's syntax. STATUS: a status read per IP; KEYED: per
+    # merchant key, whatever its IP (one backend polling 1,000 orders every 5 s is 200/s);
+    # NONCE: /api/nonce per IP; ACTIONS: pay-page actions per checkout.
+    rate_limit_status: str = _read("RATE_LIMIT_STATUS", rate_limit, "600 per minute")
+    rate_limit_keyed: str = _read("RATE_LIMIT_KEYED", rate_limit, "300 per second")
+    rate_limit_nonce: str = _read("RATE_LIMIT_NONCE", rate_limit, "60 per minute")
+    rate_limit_actions: str = _read("RATE_LIMIT_ACTIONS", rate_limit, "6 per minute")
+    # Personal data on checkouts, orders, credits, claims, nonces and the audit is erased
+    # after this many days; amounts, ids, statuses and RRNs stay for the accounts.
+    pii_retention_days: int = _read("PII_RETENTION_DAYS", integer(1, 36500), "180")
     # Not read from the environment: lets tests and `flask poll` run without the thread.
     start_ticker: bool = True
     # Not read from the environment: the `flask` CLI prints log lines only when asked (-v).

@@ -205,3 +205,98 @@ def readable_file(name: str, raw: str) -> str:
     if value and not (os.path.isfile(value) and os.access(value, os.R_OK)):
         raise ConfigError(f"{name} must be a readable file, got {value!r}")
     return value
+
+
+def timezone_name(name: str, raw: str) -> str:
+    """An IANA zone such as Asia/Kolkata, which the standard library can load."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = raw.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be a time zone like Asia/Kolkata, got {raw!r}") from None
+    return value
+
+
+def rate_limit(name: str, raw: str) -> str:
+    """flask-limiter's own syntax ("600 per minute", "20/second;1000/hour"), checked now."""
+    from limits import parse_many
+
+    value = raw.strip()
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a rate limit like '600 per minute' or '20/second;1000/hour', "
+            f"got {raw!r}"
+        ) from None
+    return value
+
+
+def hex_color(name: str, raw: str) -> str:
+    """#rrggbb (or #rgb, written out), lower case, or empty."""
+    value = raw.strip().lower()
+    if not value:
+        return ""
+    if re.fullmatch(r"#[0-9a-f]{3}", value):
+        value = "#" + "".join(c * 2 for c in value[1:])
+    if not re.fullmatch(r"#[0-9a-f]{6}", value):
+        raise ConfigError(f"{name} must be a colour like #1a73e8, got {raw!r}")
+    return value
+
+
+def email_address(name: str, raw: str) -> str:
+    value = raw.strip()
+    if value and not re.fullmatch(r"[^@\s,<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value):
+        raise ConfigError(f"{name} must be an e-mail address like shop@example.in, got {raw!r}")
+    return value
+
+
+def phone_number(name: str, raw: str) -> str:
+    value = raw.strip()
+    if value and not re.fullmatch(r"\+?[0-9][0-9 \-]{5,18}[0-9]", value):
+        raise ConfigError(f"{name} must be a phone number like +91 98765 43210, got {raw!r}")
+    return value
+
+
+def language_code(name: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[a-z]{2,3}", value):
+        raise ConfigError(f"{name} must be a language code like en or hi, got {raw!r}")
+    return value
+
+
+def merchant_code(name: str, raw: str) -> str:
+    """The 4-digit merchant category code (MCC) a merchant VPA was registered with."""
+    value = raw.strip()
+    if value and not re.fullmatch(r"[0-9]{4}", value):
+        raise ConfigError(f"{name} must be a 4-digit merchant category code, got {raw!r}")
+    return value
+
+
+SMTP_PORTS = {"smtps": 465, "smtp": 587}
+
+
+def smtp_server_url(name: str, raw: str) -> str:
+    """`smtp://user:password@host:587` (STARTTLS), `smtps://…:465` (TLS), or empty.
+
+    A server that offers no STARTTLS is used in the clear only on a loopback host (the
+    sender checks that); the URL holds the password, so no refusal quotes it.
+    """
+    value = raw.strip()
+    if not value:
+        return ""
+    shape = f"{name} must look like smtp://user:password@host:587 or smtps://user:password@host"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{shape} (the port is not a number)") from None
+    if parts.scheme not in SMTP_PORTS or not parts.hostname:
+        raise ConfigError(f"{shape}, got the scheme {parts.scheme!r}")
+    if bool(parts.username) != bool(parts.password):
+        raise ConfigError(f"{shape}: give both the user and the password, or neither")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ConfigError(f"{shape}, with no path, ?query or #fragment")
+    return value
