@@ -30,6 +30,10 @@ RUNTIME_PINS = {
     "pydantic": "2.14.3",
     "python-dotenv": "1.2.4",
     "gunicorn": "27.0.1",
+    "flask-babel": "4.0.0",
+    "argon2-cffi": "25.1.0",
+    "pyotp": "2.12.1",
+    "prometheus-client": "0.26.0",
 }
 DEV_PINS = {
     "pytest": "9.2.0",
@@ -40,6 +44,7 @@ DEV_PINS = {
     "mypy": "2.4.1",
     "nx-27017": "0.8.1",
     "zxing-cpp": "3.1.1",
+    "aiosmtpd": "1.4.6",
 }
 DEV_ONLY = {*DEV_PINS, "pillow", "schemathesis", "pyyaml"}
 
