@@ -7,16 +7,19 @@ so only one tick per interval actually asks the wallet.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from checkout import clock
 from checkout.config import Settings
 from checkout.providers.base import WalletProvider
-from checkout.services import imap_poll, leases
+from checkout.services import imap_poll, leases, retention
 from checkout.services.background import BackgroundLoop
 from checkout.services.ticks import TickReport, run_tick
 from checkout.storage.evidence import EvidenceStore
+from checkout.storage.retention import Erased, PersonalDataStore
 from checkout.storage.store import Store
+
+RETENTION_ASK_EVERY = timedelta(minutes=10)
 
 
 class Ticker(BackgroundLoop):
@@ -36,6 +39,9 @@ class Ticker(BackgroundLoop):
         self._now_fn = now_fn
         # Names this process, so a lease it leaves behind by dying is taken over at once.
         self.owner = leases.process_owner("ticker")
+        # The daily erasure is asked for at most this often by each process (its lease
+        # decides who runs it and when it is due), not on every wake.
+        self._retention_asked_at: datetime | None = None
 
     def now(self) -> datetime:
         return self._now_fn() if self._now_fn else clock.utcnow()
@@ -49,7 +55,20 @@ class Ticker(BackgroundLoop):
             self.store, EvidenceStore(), self.settings, owner=self.owner, now=self.now()
         )
 
+    def purge_personal_data(self) -> Erased | None:
+        """PII_RETENTION_DAYS, once a day across every process."""
+        now = self.now()
+        asked = self._retention_asked_at
+        if asked is not None and now - asked < RETENTION_ASK_EVERY:
+            return None
+        self._retention_asked_at = now
+        return retention.purge_when_due(
+            self.store, PersonalDataStore(), self.settings, owner=self.owner, now=now
+        )
+
     def run_once(self) -> TickReport:
         if self.settings.evidence_imap_url:
             self.poll_mail()
-        return self.tick()
+        report = self.tick()
+        self.purge_personal_data()
+        return report

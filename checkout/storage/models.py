@@ -99,6 +99,7 @@ class PaymentSession(Document):
     closedAt = UTCDateTimeField()
     completedAt = UTCDateTimeField()
     payableUntil = UTCDateTimeField()  # null once completed: nothing more can be attributed
+    piiErasedAt = UTCDateTimeField()  # personal fields erased (retention, or on request)
 
 
 class Order(Document):
@@ -118,6 +119,7 @@ class Order(Document):
     late = BooleanField(default=False)
     creditKeys = ListField(StringField())
     createdAt = UTCDateTimeField(required=True)
+    piiErasedAt = UTCDateTimeField()  # personal fields erased (retention, or on request)
 
 
 class Nonce(Document):
@@ -146,6 +148,7 @@ class AuditLog(Document):
     ip = StringField()
     timestamp = UTCDateTimeField(required=True)
     details = DictField()
+    piiErasedAt = UTCDateTimeField()  # personal fields erased (retention, or on request)
 
 
 class AmountReservation(Document):
@@ -204,6 +207,7 @@ class WalletCredit(Document):
     textHash = StringField()
     relay = StringField()
     dismissReason = StringField()
+    piiErasedAt = UTCDateTimeField()  # personal fields erased (retention, or on request)
 
 
 class WalletState(Document):
