@@ -97,9 +97,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     register_error_handlers(app)
     _register_request_hooks(app, gateway)
 
+    from checkout import commands_retention
     from checkout.cli import register_commands
 
     register_commands(app)
+    commands_retention.register(app)
     if settings.in_memory_store:
         logging.getLogger("checkout").warning(
             "data lives in memory (MONGODB_URI=mongomock://): it is gone on restart"
