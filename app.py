@@ -46,6 +46,8 @@ def serve(settings: Settings) -> None:
     os.environ["WEB_CONCURRENCY"] = str(settings.web_concurrency)
     from gunicorn.app.base import BaseApplication
 
+    from checkout.services.background import GRACEFUL_TIMEOUT
+
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             options: dict[str, Any] = {
@@ -57,6 +59,9 @@ def serve(settings: Settings) -> None:
                 "timeout": 30,
                 "accesslog": None,
                 "post_worker_init": "checkout.gunicorn_conf.post_worker_init",
+                # SIGTERM: requests, then the ticker's and the sender's rounds, finish.
+                "graceful_timeout": GRACEFUL_TIMEOUT,
+                "worker_exit": "checkout.gunicorn_conf.worker_exit",
                 # gunicorn's own log lines are redacted like the app's (pay-page tokens).
                 "logger_class": "checkout.gunicorn_conf.RedactingLogger",
             }

@@ -21,8 +21,9 @@ from checkout.config import Settings
 from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
 from checkout.gateway import current_gateway
 from checkout.services import keys, links, outbox, sandbox, ticks
+from checkout.services.background import GRACEFUL_TIMEOUT
 from checkout.services.errors import ServiceError
-from checkout.terminal import failure, present_commands, say
+from checkout.terminal import failure, present_commands, say, stop_on_sigterm
 
 
 class Backend(Protocol):
@@ -250,12 +251,13 @@ def register_commands(app: Flask) -> None:
             say(repr(gateway.ticker.tick()))
             return
         say(f"polling every {gateway.settings.poll_interval_seconds}s; Ctrl-C stops")
+        stop_on_sigterm()
         gateway.start_background()
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
-            gateway.stop_background()
+            gateway.stop_background(timeout=GRACEFUL_TIMEOUT)
 
     # AppGroup: every subcommand runs inside the app context, however the CLI is invoked
     # (the `flask` command pushes one itself; app.test_cli_runner() and app.cli do not).

@@ -37,9 +37,12 @@ class Gateway:
         self.ticker.start()
         self.webhooks.start()
 
-    def stop_background(self) -> None:
-        self.ticker.stop()
-        self.webhooks.stop()
+    def stop_background(self, timeout: float = 5.0) -> None:
+        """Both loops stop waking at once, then each finishes its round (within `timeout`)."""
+        self.ticker.signal_stop()
+        self.webhooks.signal_stop()
+        self.ticker.stop(timeout)
+        self.webhooks.stop(timeout)
 
 
 def current_gateway() -> Gateway:

@@ -7,6 +7,9 @@
 - gunicorn's own error and access logs get the redaction the app's logs have:
   they print request lines, and a request line can carry a pay-page token.
 - The ticker starts in each worker once its app is loaded, never at import.
+- On SIGTERM the worker finishes its requests (graceful_timeout), then the ticker and the
+  webhook sender finish their current round, which releases the leases they hold; a
+  restart right after finds nothing half-done and nothing to send twice.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from checkout.config import ConfigError, Settings
 from checkout.gateway import EXTENSION_KEY
 from checkout.logs import install_redaction
 from checkout.services import early_tick
+from checkout.services.background import GRACEFUL_TIMEOUT
 
 load_dotenv()
 
@@ -52,10 +56,28 @@ def on_starting(server: Any) -> None:
     _settings_or_exit(web_concurrency=server.cfg.workers)
 
 
+graceful_timeout = GRACEFUL_TIMEOUT
+
+
+def _gateway(worker: Any) -> Any:
+    app = getattr(worker, "wsgi", None)
+    return getattr(app, "extensions", {}).get(EXTENSION_KEY)
+
+
 def post_worker_init(worker: Any) -> None:
     # "I've paid" lets a quarter of this worker's threads wait for a tick: count the real ones.
     early_tick.set_worker_threads(getattr(worker.cfg, "threads", early_tick.DEFAULT_WORKER_THREADS))
-    app = getattr(worker, "wsgi", None)
-    gateway = getattr(app, "extensions", {}).get(EXTENSION_KEY)
+    gateway = _gateway(worker)
     if gateway is not None and gateway.settings.start_ticker:
         gateway.start_background()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Let the tick or the webhook send under way end in its own time, lease released.
+
+    The threads are daemons: without this, interpreter exit would cut a round short and
+    leave its lease for the next start to take over from a dead holder.
+    """
+    gateway = _gateway(worker)
+    if gateway is not None:
+        gateway.stop_background(timeout=getattr(worker.cfg, "graceful_timeout", GRACEFUL_TIMEOUT))

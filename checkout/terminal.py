@@ -95,3 +95,13 @@ def present_commands(app: Flask, own: tuple[str, ...]) -> None:
     top.epilog = EPILOG
     for name, command in [*top.commands.items(), *app.cli.commands.items()]:
         command.hidden = name not in own
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (systemd, Docker) stops a long-running command the way Ctrl-C does."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)

@@ -13,6 +13,10 @@ import threading
 
 log = logging.getLogger(__name__)
 
+# Seconds a stopping process gives its requests, then its background round, to finish
+# (gunicorn's graceful_timeout; docker-compose's stop_grace_period is longer).
+GRACEFUL_TIMEOUT = 30
+
 
 class BackgroundLoop:
     thread_name = "upi-background"
@@ -38,10 +42,16 @@ class BackgroundLoop:
             self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
             self._thread.start()
 
+    def signal_stop(self) -> None:
+        """No new round starts; the one under way runs to its end."""
+        self._stop.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("%s still busy after %ss at shutdown", self.thread_name, timeout)
 
     def _run(self) -> None:
         log.info("%s started (wakes every %ss)", self.thread_name, self.wake_seconds)
