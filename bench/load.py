@@ -144,9 +144,13 @@ def _run(scratch: Path, args: argparse.Namespace, mongodb_uri: str) -> int:
     )
     recorder, shop, rng = Recorder(), Shop(), random.Random(args.seed)
     with gateway:
-        setup = Client(HOST, gateway.port)
-        for _ in range(args.customers):
+        # The pages open before the peak, from many addresses (creates are limited per IP).
+        for n in range(args.customers):
+            setup = Client(HOST, gateway.port, source_ip=SOURCE_IPS[-1 - n // 50])
             _create(Recorder(), setup, shop)
+            setup.close()
+        if len(shop.open) < args.customers:
+            raise SystemExit(f"only {len(shop.open)} of {args.customers} pages could be opened")
         customers = list(shop.open)
         deadline = time.perf_counter() + args.seconds
 
