@@ -1,6 +1,12 @@
 """Blueprint "api": the seed's JSON endpoints and the merchant API under /api/v1."""
 
-from checkout.api import credits, evidence, openapi, v1  # noqa: F401  (register their routes on bp)
+from checkout.api import (  # noqa: F401  (register their routes on bp)
+    credits,
+    evidence,
+    openapi,
+    refunds,
+    v1,
+)
 from checkout.api.routes import bp
 
 __all__ = ["bp"]

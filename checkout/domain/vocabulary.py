@@ -22,6 +22,7 @@ __all__ = [
     "NONCE",
     "ORDER_ID",
     "PHONE",
+    "REFUND_ID",
     "SESSION_ID",
     "SLUG",
     "CreditKind",
@@ -50,6 +51,7 @@ class EventType(StrEnum):
     CHECKOUT_COMPLETED = "checkout.completed"
     CHECKOUT_EXPIRED = "checkout.expired"
     CHECKOUT_CANCELLED = "checkout.cancelled"
+    CHECKOUT_REFUNDED = "checkout.refunded"  # money recorded as sent back to the payer
     CREDIT_UNATTRIBUTED = "credit.unattributed"
     RELAY_SILENT = "relay.silent"
 
@@ -130,6 +132,7 @@ ENDPOINT_ID: Final = IdShape("we_", 16)
 DELIVERY_ID: Final = IdShape("whd_", 20)
 API_KEY_ID: Final = IdShape("key_", 12)
 EVENT_ID: Final = IdShape("evt_", 24)
+REFUND_ID: Final = IdShape("rf_", 16)
 
 # Patterns shared by the schemas and the services (each without anchors).
 ORDER_ID: Final = r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}"

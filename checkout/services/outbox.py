@@ -33,6 +33,7 @@ from checkout.jsonio import dumps
 from checkout.services.background import BackgroundLoop
 from checkout.services.errors import NotFound
 from checkout.services.presenters import iso, public_session_id, session_data
+from checkout.services.refunds import publish_refund_events
 from checkout.services.webhook_addresses import (
     SEND_TIMEOUT_SECONDS,
     InvalidWebhookUrl,
@@ -182,7 +183,15 @@ def publish_owed_events(
     """
     published = 0
     for session in store.sessions_owing_events():
-        for event in list(session.pendingEvents):
+        if EventType.CHECKOUT_REFUNDED in session.pendingEvents:
+            # One event per refund, each named by its refund id (checkout.services.refunds).
+            published += len(session.refunds or [])
+            publish_refund_events(
+                store,
+                session,
+                lambda kind, subject, data: emit(merchant, kind, subject, data, now=now),
+            )
+        for event in [e for e in session.pendingEvents if e != EventType.CHECKOUT_REFUNDED]:
             emit(merchant, event, public_session_id(session), session_data(session), now=now)
             store.session_event_queued(session, event)
             published += 1

@@ -38,7 +38,7 @@ from checkout.services.links import amount_hint, expiry_minutes
 from checkout.services.webhook_addresses import shown_url
 from checkout.storage.links import PaymentLink
 from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
-from checkout.storage.models import Order, PaymentSession
+from checkout.storage.models import Order, PaymentSession, UTCDateTimeField
 
 # The vocabulary's enums, documented inline (query parameters cannot hold references).
 Status = Annotated[_Status, WithJsonSchema({"type": "string", "enum": [*_Status]})]
@@ -123,6 +123,29 @@ class CustomerView(Reply):
     phone: str | None = None
 
 
+class RefundView(Reply):
+    """One refund the merchant recorded (sent by hand from their own UPI app)."""
+
+    id: Annotated[StrictStr, Field(pattern=pattern(vocabulary.REFUND_ID.regex))]
+    amount: Rupees
+    utr: str | None
+    note: str | None
+    by: str = Field(description='Who recorded it: a console user id, or "api"')
+    createdAt: Timestamp
+
+
+def refund_view(refund: dict[str, Any]) -> RefundView:
+    return RefundView(
+        id=refund["id"],
+        amount=rupees_decimal(refund["amountPaise"]),
+        utr=refund.get("utr"),
+        note=refund.get("note"),
+        by=refund["by"],
+        # A datetime inside a dict is read back as the store wrote it (naive, or text).
+        createdAt=UTCDateTimeField().to_python(refund["createdAt"]),
+    )
+
+
 class SessionView(Reply):
     """A checkout session as its webhooks carry it."""
 
@@ -141,6 +164,8 @@ class SessionView(Reply):
     expiresAt: Timestamp
     createdAt: Timestamp
     completedAt: Timestamp | None
+    refundedAmount: Rupees = Field(description="Recorded as refunded so far")
+    refunds: list[RefundView]
 
 
 class CheckoutSession(SessionView):
@@ -245,6 +270,8 @@ def session_view(session: PaymentSession) -> SessionView:
         late=bool(session.late),
         customer=CustomerView(**(session.customer or {})),
         metadata=session.metadata or {},
+        refundedAmount=rupees_decimal(session.refundedAmountPaise or 0),
+        refunds=[refund_view(refund) for refund in session.refunds or []],
     )
 
 

@@ -99,6 +99,10 @@ class PaymentSession(Document):
     closedAt = UTCDateTimeField()
     completedAt = UTCDateTimeField()
     payableUntil = UTCDateTimeField()  # null once completed: nothing more can be attributed
+    # Refunds the merchant recorded (checkout.storage.refunds): unset until the first, so
+    # the conditional update can match "no refund yet" on documents older than the field.
+    refundedAmountPaise = IntField()
+    refunds = ListField(DictField())
     piiErasedAt = UTCDateTimeField()  # personal fields erased (retention, or on request)
 
 

@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from checkout.config import MEMORY_SCHEME
 from checkout.domain.lifecycle import CHECKOUT_EVENTS, can_transition, event_for
-from checkout.domain.vocabulary import Status
+from checkout.domain.vocabulary import EventType, Status
 from checkout.storage.ledger import WalletLedger
 from checkout.storage.memory import STORE_LOCK, LockingMongoClient
 from checkout.storage.models import (
@@ -300,7 +300,7 @@ class Store(WalletLedger):
     def sessions_owing_events(self, limit: int = 100) -> list[PaymentSession]:
         # `$in` over the known types rather than "non-empty list": nx-27017 (the test
         # server) cannot evaluate `pendingEvents.0 $exists`.
-        owed = sorted(CHECKOUT_EVENTS)
+        owed = sorted({*CHECKOUT_EVENTS, EventType.CHECKOUT_REFUNDED})
         return list(PaymentSession.objects(pendingEvents__in=owed).limit(limit))
 
     def credits_owing_events(self, limit: int = 100) -> list[WalletCredit]:

@@ -494,6 +494,7 @@ def test_a_webhook_endpoint_shows_its_secret_once(client: FlaskClient, clock: Cl
         "checkout.completed",
         "checkout.expired",
         "checkout.cancelled",
+        "checkout.refunded",
         "credit.unattributed",
         "relay.silent",
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from checkout.api.operations import Routes, declaration
 from checkout.api.origins import PUBLIC_DOCUMENTS
 from checkout.api.schemas import credits as credits_schemas
 from checkout.api.schemas import evidence as evidence_schemas
+from checkout.api.schemas import refunds as refunds_schemas
 from checkout.api.schemas import seed
 from checkout.api.schemas import v1 as v1_schemas
 from checkout.api.schemas.common import ErrorBody
@@ -60,6 +62,7 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     seed.PaymentDoneBody,
     v1_schemas.ClaimUtrBody,
     v1_schemas.ListUtrClaimsQuery,
+    refunds_schemas.CreateRefundBody,
 )
 # A value of the right shape for each path parameter.
 PATH_SAMPLES = {
@@ -379,6 +382,11 @@ def test_every_answer_matches_its_model_and_the_document(
     assert cancelled["status"] == "cancelled"
     completed = api.get(f"/api/v1/checkout-sessions/{second['id']}", headers=AUTH)
     assert completed["status"] == "completed" and completed["completedAt"]
+    refunds = f"/api/v1/checkout-sessions/{second['id']}/refunds"
+    api.post(refunds, 201, json={"amount": "50.50", "note": "one mug"}, headers=AUTH)
+    api.post(refunds, 409, json={"amount": 500}, headers=AUTH)
+    api.post(refunds, 400, json={"amount": "x"}, headers=AUTH)
+    assert api.get(refunds, headers=AUTH)["refundedAmount"] == Decimal("50.5")
 
     deliveries = api.get("/api/v1/webhook-deliveries", headers=AUTH)["data"]
     assert deliveries, "the completed checkout queued a delivery"

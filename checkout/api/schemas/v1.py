@@ -70,7 +70,7 @@ class ListCheckoutSessionsQuery(Schema):
 
 class CreateWebhookEndpointBody(Schema):
     url: Url
-    events: Annotated[list[EventType], Field(min_length=1, max_length=4)] | None = None
+    events: Annotated[list[EventType], Field(min_length=1, max_length=8)] | None = None
 
 
 class ListWebhookDeliveriesQuery(Schema):
