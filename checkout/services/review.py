@@ -1,0 +1,82 @@
+"""The console's review queue: credits the gateway would not guess about, the checkouts
+each could pay, and the UTR claims it refused (issue 10).
+
+Deciding goes through checkout.services.credits (assign, dismiss), the API's own
+service, so a decision from the console is the same one conditional update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from checkout.domain.vocabulary import CreditState
+from checkout.services.credits import CreditView, credit_view, find_credit
+from checkout.storage.claims import ClaimStore, UtrClaim
+from checkout.storage.models import PaymentSession
+from checkout.storage.store import Store
+
+QUEUE_STATES = (CreditState.NEW, CreditState.UNATTRIBUTED, CreditState.CONFLICT)
+NEARBY = timedelta(hours=24)  # a payment made later than this is unlikely to be this one
+MAX_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A payable checkout that could be the one this credit paid."""
+
+    order_id: str
+    amount_paise: int
+    requested_paise: int
+    created_at: datetime
+    status: str
+    claimed: bool  # a waiting UTR claim names this credit's RRN
+
+
+def queue(store: Store, limit: int = 50) -> list[CreditView]:
+    """Unattributed and conflicting credits, any source (balance rises too), newest first."""
+    found = store.list_credits(
+        states=[str(state) for state in QUEUE_STATES],
+        source=None,
+        rrn=None,
+        before=None,
+        limit=limit,
+    )
+    return [credit_view(credit) for credit in found]
+
+
+def refused_claims(claims: ClaimStore | None = None, limit: int = 50) -> list[UtrClaim]:
+    return (claims or ClaimStore()).claims(status="mismatch", limit=limit)
+
+
+def candidates(
+    store: Store, public_id: str, *, now: datetime, claims: ClaimStore | None = None
+) -> tuple[CreditView, list[Candidate]]:
+    """Payable checkouts this credit could pay: a waiting UTR claim first, then same amount."""
+    credit = find_credit(store, public_id)
+    moment = credit.occurredAt or credit.observedAt
+    claimed = (
+        {claim.orderId for claim in (claims or ClaimStore()).waiting_claims(credit.rrn)}
+        if credit.rrn
+        else set()
+    )
+    found: list[Candidate] = []
+    for session in PaymentSession.objects(payableUntil__gt=now).limit(500):
+        fits = credit.amountPaise in (session.amountPaise, session.totalAmountPaise)
+        near = abs(session.createdAt - moment) <= NEARBY
+        if session.orderId in claimed or (fits and near):
+            found.append(
+                Candidate(
+                    order_id=session.orderId,
+                    amount_paise=session.amountPaise,
+                    requested_paise=session.totalAmountPaise,
+                    created_at=session.createdAt,
+                    status=session.status,
+                    claimed=session.orderId in claimed,
+                )
+            )
+    found.sort(key=lambda c: (not c.claimed, abs(c.created_at - moment)))
+    return credit_view(credit), found[:MAX_CANDIDATES]
+
+
+__all__ = ["Candidate", "candidates", "queue", "refused_claims"]

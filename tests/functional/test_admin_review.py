@@ -1,0 +1,141 @@
+"""Console refunds and review queue: signed in, CSRF on every post, one decision per click."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from checkout import admin
+from checkout.admin import access
+from checkout.app import create_app
+from checkout.config import Settings
+from checkout.gateway import EXTENSION_KEY, Gateway
+from checkout.storage.models import AuditLog, PaymentSession, WalletCredit
+from tests.conftest import AUTH, Clock
+
+V1 = "/api/v1/checkout-sessions"
+TOKEN = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    """The app with CSRF on, as in production (the shared fixture's app is the same)."""
+    application = create_app(settings)
+    application.config.update(TESTING=True, WTF_CSRF_ENABLED=True)
+    if "admin" not in application.blueprints:  # until the console is wired into create_app
+        application.register_blueprint(admin.bp)
+    for name in ("today", "login", "logout"):  # the layout's links, until their pages land
+        if f"admin.{name}" not in application.view_functions:
+            application.add_url_rule(f"/admin/_{name}", f"admin.{name}", lambda: "")
+    yield application
+    application.extensions[EXTENSION_KEY].stop_background()
+
+
+def _sign_in(client: FlaskClient) -> None:
+    with client.session_transaction() as state:
+        state[access.USER_KEY] = "usr_owner"
+        state[access.ROLE_KEY] = access.OWNER
+
+
+def _token(html: str) -> str:
+    found = TOKEN.search(html)
+    assert found, html
+    return found.group(1) or found.group(2)
+
+
+def _paid(client: FlaskClient, pay: Callable[[str], Any], order_id: str, amount: str) -> str:
+    answer = client.post(V1, json={"orderId": order_id, "amount": amount}, headers=AUTH)
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    pay(order_id)
+    session_id: str = answer.get_json()["id"]
+    return session_id
+
+
+def test_signed_out_is_redirected(client: FlaskClient) -> None:
+    for path in ("/admin/credits", f"/admin/checkouts/cs_{'0' * 24}/refund"):
+        response = client.get(path)
+        assert response.status_code == 302 and "next=" in response.headers["Location"]
+
+
+def test_refund_page_partial_full_above_paid_and_csrf(
+    client: FlaskClient, pay: Callable[[str], Any]
+) -> None:
+    sid = _paid(client, pay, "ORD-ADM1", "200")
+    stored = PaymentSession.objects.get(orderId="ORD-ADM1")
+    WalletCredit.objects(key=stored.creditKeys[0]).update_one(set__payer="asha@okaxis")
+    _sign_in(client)
+    page = client.get(f"/admin/checkouts/{sid}/refund")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<svg" in html and "left to refund ₹200" in html
+    url = f"/admin/checkouts/{sid}/refund"
+
+    refused = client.post(url, data={"amount": "50"})  # no CSRF token
+    assert refused.status_code == 400
+    assert PaymentSession.objects.get(orderId="ORD-ADM1").refundedAmountPaise is None
+
+    token = _token(html)
+    partial = client.post(url, data={"csrf_token": token, "amount": "50", "utr": "111122223333"})
+    assert partial.status_code == 302
+    too_much = client.post(url, data={"csrf_token": token, "amount": "151"})
+    assert too_much.status_code == 400 and "cannot exceed" in too_much.get_data(as_text=True)
+    bad = client.post(url, data={"csrf_token": token, "amount": "abc"})
+    assert bad.status_code == 400 and "Amount" in bad.get_data(as_text=True)
+    full = client.post(url, data={"csrf_token": token, "amount": "150"})
+    assert full.status_code == 302
+    done = client.get(url).get_data(as_text=True)
+    assert "Everything paid has been refunded" in done and "111122223333" in done
+    audit = AuditLog.objects(orderId="ORD-ADM1", action="checkout_refunded")
+    assert [a.details["by"] for a in audit] == ["usr_owner", "usr_owner"]
+
+
+def _stray(gateway: Gateway, client: FlaskClient, clock: Clock, amount: str) -> str:
+    clock.advance(seconds=gateway.settings.poll_interval_seconds)
+    gateway.ticker.tick()
+    assert client.post("/api/sandbox/credit", json={"amount": amount}).status_code == 200
+    clock.advance(seconds=gateway.settings.poll_interval_seconds)
+    gateway.ticker.tick()
+    listed = client.get("/api/v1/credits?state=unattributed", headers=AUTH).get_json()
+    matching = [c for c in listed["data"] if str(c["amount"]) == amount]
+    assert len(matching) == 1, listed
+    (credit,) = matching
+    credit_id: str = credit["id"]
+    return credit_id
+
+
+def test_assign_once_under_a_double_post_and_dismiss(
+    client: FlaskClient, gateway: Gateway, clock: Clock
+) -> None:
+    opened = client.post(V1, json={"orderId": "ORD-ADM2", "amount": "499"}, headers=AUTH)
+    assert opened.status_code == 201
+    credit_id = _stray(gateway, client, clock, "7.77")
+    # As if the payer had paid the requested amount from an app that dropped the suffix.
+    WalletCredit.objects(id=credit_id.removeprefix("cr_")).update_one(set__amountPaise=49900)
+    _sign_in(client)
+    queue = client.get("/admin/credits").get_data(as_text=True)
+    assert credit_id in queue and "₹499" in queue
+    choose = client.get(f"/admin/credits/{credit_id}/assign").get_data(as_text=True)
+    assert "ORD-ADM2" in choose
+    url = f"/admin/credits/{credit_id}/assign"
+    assert client.post(url, data={"orderId": "ORD-ADM2"}).status_code == 400  # no CSRF token
+    token = _token(choose)
+    first = client.post(url, data={"csrf_token": token, "orderId": "ORD-ADM2"})
+    second = client.post(url, data={"csrf_token": token, "orderId": "ORD-ADM2"})
+    assert (first.status_code, second.status_code) == (302, 409)
+    assert PaymentSession.objects.get(orderId="ORD-ADM2").status == "completed"
+    assigned = AuditLog.objects(action="credit_assigned")
+    assert [a.details["by"] for a in assigned] == ["usr_owner"]
+
+    client.post(V1, json={"orderId": "ORD-ADM3", "amount": "499"}, headers=AUTH)  # ticks run
+    other = _stray(gateway, client, clock, "3.33")
+    dismiss = f"/admin/credits/{other}/dismiss"
+    assert client.post(dismiss, data={"reason": "own transfer"}).status_code == 400
+    done = client.post(dismiss, data={"csrf_token": token, "reason": "own transfer"})
+    assert done.status_code == 303
+    assert other not in client.get("/admin/credits").get_data(as_text=True)
