@@ -414,6 +414,7 @@ JSON_POSTS = [
     "/api/v1/credits/<creditId>/dismiss",
     "/api/v1/evidence/sms",
     "/api/v1/checkout-sessions/<id>/utr",
+    "/api/v1/checkout-sessions/<id>/refunds",
 ]
 BODYLESS_POSTS = {
     "/api/v1/checkout-sessions/<id>/cancel",
