@@ -96,6 +96,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     csrf.exempt(api_bp)
     register_error_handlers(app)
     _register_request_hooks(app, gateway)
+    from checkout.metrics import init_metrics
+
+    init_metrics(app, gateway)
 
     from checkout import commands_retention
     from checkout.cli import register_commands

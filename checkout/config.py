@@ -308,6 +308,8 @@ class Settings:
                 f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters when "
                 "APP_ENV=production (or empty, to derive it from ADMIN_SECRET)"
             )
+        if not self.metrics_token:
+            problems.append("METRICS_TOKEN is required when APP_ENV=production (/metrics)")
         if self.public_url.startswith("http://"):
             problems.append("PUBLIC_URL must use https when APP_ENV=production")
         plain = [o for o in self.allowed_origins if o.startswith("http://") and not is_loopback(o)]

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -81,3 +82,11 @@ def worker_exit(server: Any, worker: Any) -> None:
     gateway = _gateway(worker)
     if gateway is not None:
         gateway.stop_background(timeout=getattr(worker.cfg, "graceful_timeout", GRACEFUL_TIMEOUT))
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A dead worker's live gauges leave the PROMETHEUS_MULTIPROC_DIR sums."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -16,6 +16,7 @@ PRODUCTION = {
     "UPI_ID": "shop@okaxis",
     "ADMIN_SECRET": "x" * 32,
     "RATELIMIT_STORAGE_URI": "redis://limits.internal:6379",
+    "METRICS_TOKEN": "m" * 32,
 }
 
 
