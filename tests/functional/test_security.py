@@ -225,6 +225,7 @@ def test_hsts_only_in_production(settings: Settings, nx_mongodb_uri: str, httpse
         wallet_receive_only=True,
         secret_key="s" * 32,
         allowed_origins=("https://shop.test",),
+        metrics_token="m" * 32,
     )
     application = create_app(production)
     try:

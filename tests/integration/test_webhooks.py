@@ -641,6 +641,7 @@ def production_settings(**changes: Any) -> Settings:
         admin_secret=ADMIN_SECRET,
         upi_id="shop@okaxis",
         wallet_receive_only=True,
+        metrics_token="m" * 32,
         **changes,
     ).validated()
 
