@@ -275,6 +275,7 @@ PLACEHOLDERS = {
     "UPI_ID": "shop@okaxis",
     "MOBIKWIK_AUTH": "wallet-token",
     "ADMIN_SECRET": "a-long-random-master-key-0123456789",
+    "METRICS_TOKEN": "a-long-random-metrics-token-0123456789",
 }
 
 

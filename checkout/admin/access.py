@@ -28,6 +28,12 @@ ROLES = (OWNER, STAFF)
 View = TypeVar("View", bound=Callable[..., Any])
 
 
+@bp.context_processor
+def _signed_in_user() -> dict[str, Any]:
+    """The layout asks `admin_user`, never `session`: a page may name its checkout so."""
+    return {"admin_user": current_user_id()}
+
+
 def current_user_id() -> str | None:
     value = session.get(USER_KEY)
     return value if isinstance(value, str) else None

@@ -172,6 +172,7 @@ PRODUCTION_ENV = {
     "MOBIKWIK_HISTORY_URL": "https://webapi.mobikwik.com/p/wallet/history/v2",
     "UPI_ID": "shop@okaxis",
     "ADMIN_SECRET": ADMIN_SECRET,
+    "METRICS_TOKEN": "metrics-token-0123456789abcdef",
     "RATELIMIT_STORAGE_URI": "memory://",
     "WEB_CONCURRENCY": "1",
 }

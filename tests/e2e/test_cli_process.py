@@ -12,7 +12,15 @@ from pathlib import Path
 
 from tests.conftest import ROOT, child_environment
 
-OWN_COMMANDS = ["keys", "links", "poll", "sandbox", "webhooks"]
+OWN_COMMANDS = [
+    "erase-customer",
+    "keys",
+    "links",
+    "poll",
+    "purge-personal-data",
+    "sandbox",
+    "webhooks",
+]
 
 
 def flask(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
