@@ -246,33 +246,27 @@ def hex_color(name: str, raw: str) -> str:
     return value
 
 
-def email_address(name: str, raw: str) -> str:
-    value = raw.strip()
-    if value and not re.fullmatch(r"[^@\s,<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value):
-        raise ConfigError(f"{name} must be an e-mail address like shop@example.in, got {raw!r}")
-    return value
+def shaped(
+    pattern: str, what: str, *, required: bool = False, lower: bool = False
+) -> Callable[[str, str], str]:
+    """A single value that must match `pattern` (or be empty, unless `required`)."""
+
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower() if lower else raw.strip()
+        if (value or required) and not re.fullmatch(pattern, value):
+            raise ConfigError(f"{name} must be {what}, got {raw!r}")
+        return value
+
+    return parse
 
 
-def phone_number(name: str, raw: str) -> str:
-    value = raw.strip()
-    if value and not re.fullmatch(r"\+?[0-9][0-9 \-]{5,18}[0-9]", value):
-        raise ConfigError(f"{name} must be a phone number like +91 98765 43210, got {raw!r}")
-    return value
-
-
-def language_code(name: str, raw: str) -> str:
-    value = raw.strip().lower()
-    if not re.fullmatch(r"[a-z]{2,3}", value):
-        raise ConfigError(f"{name} must be a language code like en or hi, got {raw!r}")
-    return value
-
-
-def merchant_code(name: str, raw: str) -> str:
-    """The 4-digit merchant category code (MCC) a merchant VPA was registered with."""
-    value = raw.strip()
-    if value and not re.fullmatch(r"[0-9]{4}", value):
-        raise ConfigError(f"{name} must be a 4-digit merchant category code, got {raw!r}")
-    return value
+email_address = shaped(
+    r"[^@\s,<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", "an e-mail address like shop@example.in"
+)
+phone_number = shaped(r"\+?[0-9][0-9 \-]{5,18}[0-9]", "a phone number like +91 98765 43210")
+language_code = shaped(r"[a-z]{2,3}", "a language code like en or hi", required=True, lower=True)
+# The 4-digit merchant category code (MCC) a merchant VPA was registered with.
+merchant_code = shaped(r"[0-9]{4}", "a 4-digit merchant category code")
 
 
 SMTP_PORTS = {"smtps": 465, "smtp": 587}
