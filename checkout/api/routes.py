@@ -215,6 +215,7 @@ def upi_qr(query: UpiQrQuery) -> UpiQrResponse:
         payee_name=settings.upi_payee_name,
         amount_paise=query.amount,
         note=query.note,
+        merchant_code=settings.upi_merchant_code,
     )
     return UpiQrResponse(
         upiString=uri,

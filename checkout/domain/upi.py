@@ -40,8 +40,12 @@ def build_upi_uri(
     amount_paise: int,
     note: str | None = None,
     reference: str | None = None,
+    merchant_code: str | None = None,
 ) -> str:
     """The one place a ``upi://pay`` link is made.
+
+    ``merchant_code`` is the payee's 4-digit MCC (UPI_MERCHANT_CODE): apps treat a link
+    with ``mc`` as a payment to a merchant, not to a person, and apply merchant limits.
 
     Parameter order is fixed so the same checkout always renders the same
     QR code (it is cached) and tests can compare whole strings. ``@`` stays
@@ -52,12 +56,18 @@ def build_upi_uri(
         raise UpiError("payee UPI ID must look like name@bank")
     if isinstance(amount_paise, bool) or not isinstance(amount_paise, int) or amount_paise <= 0:
         raise UpiError("amount must be a positive number of paise")
+    if merchant_code and not (
+        len(merchant_code) == 4 and merchant_code.isascii() and merchant_code.isdigit()
+    ):
+        raise UpiError("merchant code must be 4 digits")
     params: list[tuple[str, str]] = [
         ("pa", payee_vpa),
         ("pn", payee_name),
         ("am", format_rupees(amount_paise)),
         ("cu", "INR"),
     ]
+    if merchant_code:
+        params.append(("mc", merchant_code))
     if note:
         params.append(("tn", note))
     if reference:

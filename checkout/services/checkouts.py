@@ -359,4 +359,5 @@ def payment_uri(session: PaymentSession, settings: Settings) -> str:
         amount_paise=session.amountPaise,
         note=session.description or f"Order {session.orderId}",
         reference=session.orderId,
+        merchant_code=settings.upi_merchant_code,
     )

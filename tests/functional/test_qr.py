@@ -70,3 +70,22 @@ def test_a_checkout_page_qr_decodes_to_its_upi_string(
     )
     # The "Pay with UPI app" link carries the same URI.
     assert f'href="{html.escape(decoded)}"' in text
+
+
+def test_a_merchant_code_goes_into_every_upi_link(settings: Settings) -> None:
+    """UPI_MERCHANT_CODE set: the checkout's link and /api/upi-qr carry `mc`; unset: neither."""
+    from checkout import create_app
+    from tests.conftest import AUTH
+
+    for code, expected in (("5411", "&mc=5411"), ("", None)):
+        app = create_app(settings.with_overrides(upi_merchant_code=code, start_ticker=False))
+        client = app.test_client()
+        opened = client.post(
+            "/api/v1/checkout-sessions", json={"amount": "499"}, headers=AUTH
+        ).get_json()
+        qr = client.get("/api/upi-qr", query_string={"amount": "10"}).get_json()
+        for uri in (opened["upiString"], qr["upiString"]):
+            if expected:
+                assert expected in uri
+            else:
+                assert "mc=" not in uri

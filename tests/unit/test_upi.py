@@ -80,6 +80,19 @@ def test_full_uri_in_fixed_order() -> None:
     )
 
 
+def test_a_merchant_code_marks_the_payee_as_a_merchant() -> None:
+    uri = build_upi_uri(
+        payee_vpa="shop@okaxis", payee_name="Shop", amount_paise=101800, merchant_code="5411"
+    )
+    assert uri == "upi://pay?pa=shop@okaxis&pn=Shop&am=1018.00&cu=INR&mc=5411"
+
+
+@pytest.mark.parametrize("code", ["541", "54111", "54a1", "٥٤١١"])
+def test_a_merchant_code_is_four_ascii_digits(code: str) -> None:
+    with pytest.raises(UpiError):
+        build_upi_uri(payee_vpa="shop@okaxis", payee_name="S", amount_paise=1, merchant_code=code)
+
+
 def test_empty_note_and_reference_are_omitted() -> None:
     uri = build_upi_uri(
         payee_vpa="shop@okaxis", payee_name="Shop", amount_paise=5, note="", reference=""
