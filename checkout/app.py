@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         )
 
     _init_extensions(app, settings)
+    from checkout.i18n import init_i18n
+
+    init_i18n(app, settings)
 
     store = Store(settings.mongodb_uri, settings.mongodb_db_name)
     merchant = MerchantStore(store)
@@ -199,6 +202,7 @@ def _prepare_store(gateway: Gateway) -> bool:
         gateway.links.ensure_indexes()
         gateway.evidence.ensure_indexes()
         gateway.claims.ensure_indexes()
+        gateway.webhooks.receipts.outbox.ensure_indexes()
         if gateway.settings.sandbox:
             ensure_demo_link(gateway.links, clock.utcnow())
     except PyMongoError as exc:

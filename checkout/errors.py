@@ -4,6 +4,10 @@ Every refusal is a ServiceError (checkout.services.errors), raised by services a
 views alike, and answered here; so are the framework's own refusals (CSRF, rate
 limits, bodies too large). A 5xx is a bug, so the catch-all logs the traceback and
 answers a plain 500 without any detail of what went wrong.
+
+API clients read English (their words are part of the contract); a person reads the
+page in their language: the page form translates the message and each detail when the
+catalogue has it, and keeps the English words otherwise.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from pymongo.errors import ConnectionFailure
@@ -23,6 +28,26 @@ from checkout.storage.store import StoreError
 log = logging.getLogger(__name__)
 
 JSON_PREFIXES = ("/api", "/health")
+
+
+def N_(message: str) -> str:
+    """Marks English words for the catalogue (pybabel's N_ keyword) without translating them."""
+    return message
+
+
+# Refusals a customer meets on a page, raised by services in English; listed here so
+# `pybabel extract` finds them, translated when the page is drawn.
+PAGE_MESSAGES = (
+    N_("This form has expired or was not sent from this site."),
+    N_("This checkout does not exist"),
+    N_("This payment link does not exist"),
+    N_("Payment session not found"),
+)
+
+
+def page_words(message: str) -> str:
+    """The customer's words for an English message (gettext("") would be the catalogue header)."""
+    return gettext(message) if message else message
 
 
 def wants_json() -> bool:
@@ -44,8 +69,14 @@ def error_response(
         body.update(extra or {})
         response = jsonify(body)
     else:
+        shown = [
+            {"field": d.get("field", ""), "message": page_words(d.get("message", ""))}
+            for d in details or []
+        ]
         response = Response(
-            render_template("errors/error.html", status=status, message=message, details=details),
+            render_template(
+                "errors/error.html", status=status, message=page_words(message), details=shown
+            ),
             mimetype="text/html",
         )
     response.status_code = status
@@ -67,7 +98,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded) -> Response:
-        response = error_response(429, "Too many requests, slow down and try again later")
+        response = error_response(429, N_("Too many requests, slow down and try again later"))
         # flask-limiter adds Retry-After and X-RateLimit-* in its after_request hook.
         return response
 
@@ -75,11 +106,11 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         messages = {
-            400: "Bad request",
-            404: "Not found",
-            405: "Method not allowed",
-            413: "Request body too large (64 KiB at most)",
-            415: "Unsupported media type",
+            400: N_("Bad request"),
+            404: N_("Not found"),
+            405: N_("Method not allowed"),
+            413: N_("Request body too large (64 KiB at most)"),
+            415: N_("Unsupported media type"),
         }
         details = None
         if status in (413, 415):
@@ -96,10 +127,10 @@ def register_error_handlers(app: Flask) -> None:
         log.error(
             "store unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
         )
-        message = "The payment store is unavailable; try again shortly"
+        message = N_("The payment store is unavailable; try again shortly")
         return error_response(503, message, headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "Internal error")
+        return error_response(500, N_("Internal error"))

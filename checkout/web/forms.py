@@ -6,13 +6,14 @@ import hashlib
 import hmac
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import Form, StringField
 from wtforms.csrf.core import CSRF, CSRFTokenField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from checkout.domain.contact import is_email
-from checkout.domain.money import MoneyError, parse_rupees
+from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
 
 
 class CheckoutBoundCSRF(CSRF):
@@ -39,7 +40,7 @@ class CheckoutBoundCSRF(CSRF):
 
     def validate_csrf_token(self, form: Form, field: CSRFTokenField) -> None:
         if not isinstance(field.data, str) or not hmac.compare_digest(field.data, self._expected()):
-            raise ValidationError("The form is not from this checkout's page.")
+            raise ValidationError(gettext("The form is not from this checkout's page."))
 
 
 class ActionForm(FlaskForm):
@@ -53,10 +54,28 @@ class ActionForm(FlaskForm):
 
 
 class LinkCheckoutForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=100)])
-    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
-    note = StringField("Note for the merchant (optional)", validators=[Optional(), Length(max=120)])
-    amount = StringField("Amount in rupees", validators=[Optional()])
+    name = StringField(
+        lazy_gettext("Your name"),
+        validators=[
+            DataRequired(lazy_gettext("Enter your name")),
+            Length(max=100, message=lazy_gettext("Keep your name to 100 characters or fewer")),
+        ],
+    )
+    email = StringField(
+        lazy_gettext("Email"),
+        validators=[
+            DataRequired(lazy_gettext("Enter your email address")),
+            Length(max=254, message=lazy_gettext("An email address has 254 characters at most")),
+        ],
+    )
+    note = StringField(
+        lazy_gettext("Note for the merchant (optional)"),
+        validators=[
+            Optional(),
+            Length(max=120, message=lazy_gettext("Keep the note to 120 characters or fewer")),
+        ],
+    )
+    amount = StringField(lazy_gettext("Amount in rupees"), validators=[Optional()])
 
     def __init__(self, *args: Any, max_paise: int, fixed_amount: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +85,7 @@ class LinkCheckoutForm(FlaskForm):
 
     def validate_email(self, field: StringField) -> None:
         if not is_email(field.data or ""):
-            raise ValidationError("Enter an email address like name@example.com")
+            raise ValidationError(gettext("Enter an email address like name@example.com"))
 
     def validate_amount(self, field: StringField) -> None:
         if self._fixed_amount:
@@ -74,4 +93,34 @@ class LinkCheckoutForm(FlaskForm):
         try:
             self.amount_paise = parse_rupees(field.data or "", max_paise=self._max_paise)
         except MoneyError as exc:
-            raise ValidationError(f"Amount {exc}") from None
+            raise ValidationError(amount_message(str(exc), self._max_paise)) from None
+
+
+# The domain says what is wrong with an amount in English words (it knows no locale);
+# these are the sentences the customer reads, one msgid each, so translators see whole
+# sentences rather than a prefix glued to a reason.
+_AMOUNT_MESSAGES = {
+    "must be a positive amount in rupees with at most 2 decimals": lazy_gettext(
+        "Amount must be a positive amount in rupees with at most 2 decimals"
+    ),
+    "must be a finite number": lazy_gettext("Amount must be a finite number"),
+    "must be written without an exponent": lazy_gettext(
+        "Amount must be written without an exponent"
+    ),
+    "must not be negative": lazy_gettext("Amount must not be negative"),
+    "must not start with '+'": lazy_gettext("Amount must not start with '+'"),
+    "must be written without thousands separators": lazy_gettext(
+        "Amount must be written without thousands separators"
+    ),
+    "must have at most 2 decimals": lazy_gettext("Amount must have at most 2 decimals"),
+    "must not be empty": lazy_gettext("Enter an amount in rupees"),
+    "is too large": lazy_gettext("Amount is too large"),
+}
+
+
+def amount_message(reason: str, max_paise: int) -> str:
+    """The customer's sentence for a domain reason; an unknown reason keeps its English words."""
+    if reason.startswith("must be at most") and reason.endswith("rupees"):
+        return gettext("Amount must be at most %(max)s rupees", max=rupees_decimal(max_paise))
+    known = _AMOUNT_MESSAGES.get(reason)
+    return str(known) if known is not None else gettext("Amount %(reason)s", reason=reason)

@@ -25,8 +25,9 @@
     var btn = event.target.closest && event.target.closest("[data-copy]");
     if (!btn) { return; }
     navigator.clipboard.writeText(btn.dataset.copy).then(function () {
-      btn.textContent = "Copied";
-      setTimeout(function () { btn.textContent = "Copy"; }, 2000);
+      var label = btn.textContent;
+      btn.textContent = btn.dataset.copied || "Copied";
+      setTimeout(function () { btn.textContent = label; }, 2000);
     });
   });
 
