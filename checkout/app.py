@@ -203,6 +203,7 @@ def _prepare_store(gateway: Gateway) -> bool:
         gateway.evidence.ensure_indexes()
         gateway.claims.ensure_indexes()
         gateway.webhooks.receipts.outbox.ensure_indexes()
+        gateway.webhooks.receipts.outbox.ensure_indexes()
         if gateway.settings.sandbox:
             ensure_demo_link(gateway.links, clock.utcnow())
     except PyMongoError as exc:

@@ -248,6 +248,8 @@ class Settings:
                 f"WEB_CONCURRENCY must be 1 with the in-memory store (MONGODB_URI={MEMORY_SCHEME}),"
                 f" got {self.web_concurrency}: each worker process would keep its own payments"
             )
+        if self.smtp_url and not self.mail_from:
+            raise ConfigError("MAIL_FROM is required when SMTP_URL is set (the receipts' sender)")
         if self.production:
             if self.in_memory_store:
                 raise ConfigError(

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import secrets
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from checkout.jsonio import dumps
 from checkout.services.background import BackgroundLoop
 from checkout.services.errors import NotFound
 from checkout.services.presenters import iso, public_session_id, session_data
+from checkout.services.receipts import ReceiptMailer
 from checkout.services.refunds import publish_refund_events
 from checkout.services.webhook_addresses import (
     SEND_TIMEOUT_SECONDS,
@@ -50,7 +51,7 @@ from checkout.services.webhook_addresses import (
 )
 from checkout.storage.evidence import EvidenceStore, RelaySeen
 from checkout.storage.merchant import MerchantStore, WebhookDelivery, WebhookEndpoint
-from checkout.storage.models import WalletCredit
+from checkout.storage.models import PaymentSession, WalletCredit
 from checkout.storage.store import Store
 from checkout.webhooks import SIGNATURE_HEADER, sign
 
@@ -175,11 +176,14 @@ def publish_owed_events(
     *,
     now: datetime,
     evidence: EvidenceStore | None = None,
+    on_completed: Callable[[PaymentSession], object] | None = None,
 ) -> int:
     """Turn the events that state changes owe into deliveries (the outbox's second half).
 
     The debt was written in the same update as the state change; queueing is
     idempotent per event id, so a crash anywhere here only repeats work.
+    `on_completed` queues what else a completion owes (the receipt e-mail) before
+    the debt is cleared; it must be idempotent too.
     """
     published = 0
     for session in store.sessions_owing_events():
@@ -193,6 +197,8 @@ def publish_owed_events(
             )
         for event in [e for e in session.pendingEvents if e != EventType.CHECKOUT_REFUNDED]:
             emit(merchant, event, public_session_id(session), session_data(session), now=now)
+            if on_completed is not None and event == EventType.CHECKOUT_COMPLETED:
+                on_completed(session)
             store.session_event_queued(session, event)
             published += 1
     for credit in store.credits_owing_events():
@@ -335,10 +341,18 @@ class DeliveryWorker(BackgroundLoop):
         self.settings = settings
         self.resolver = resolver
         self.send_timeout = send_timeout
+        self.receipts = ReceiptMailer(store, settings)
 
     def run_round(self, limit: int = 50) -> int:
-        """Queue what is owed, then send what is due; returns how many were sent."""
-        publish_owed_events(self.store, self.merchant, now=clock.utcnow())
+        """Queue what is owed, then send what is due (webhooks, then receipt e-mail);
+        returns how many were sent."""
+        now = clock.utcnow()
+        publish_owed_events(
+            self.store,
+            self.merchant,
+            now=now,
+            on_completed=lambda session: self.receipts.queue(session, now=now),
+        )
         sent = 0
         while sent < limit and deliver_one(
             self.merchant,
@@ -346,6 +360,10 @@ class DeliveryWorker(BackgroundLoop):
             now=clock.utcnow(),
             resolver=self.resolver,
             timeout=self.send_timeout,
+        ):
+            sent += 1
+        while sent < limit and self.receipts.send_one(
+            now=clock.utcnow(), lease=LEASE, retry_delay=retry_delay
         ):
             sent += 1
         return sent

@@ -1,0 +1,249 @@
+"""The receipt e-mail end to end: a completed checkout → the mail outbox → a real SMTP
+server on loopback (aiosmtpd), driven by the webhook worker's `run_round()`.
+
+Retries come due by moving the patched clock; "seen twice" is the completion's debt
+written again, as a crash between queueing and clearing it would leave it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import Message
+from email.policy import default
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from flask import Flask
+
+from checkout import create_app
+from checkout.config import Settings
+from checkout.gateway import EXTENSION_KEY, Gateway
+from checkout.services import sandbox
+from checkout.services.receipts import job_key
+from checkout.storage.mail import MailJob
+from checkout.storage.models import PaymentSession
+from tests.conftest import AUTH, Clock
+from tests.integration.conftest import drop_store
+from tests.support.servers import HOST, free_port
+
+V1 = "/api/v1/checkout-sessions"
+USER, PASSWORD = "receipts", "smtp-pass-never-logged"
+CUSTOMER = "asha@example.org"
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: Message
+
+
+class Mailbox:
+    """An SMTP server's handler: answers the scripted RCPT refusals in turn, then accepts."""
+
+    def __init__(self) -> None:
+        self.refusals: list[str] = []
+        self.received: list[Received] = []
+        self.logins: list[tuple[bytes, bytes]] = []
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        with self._lock:
+            if self.refusals:
+                return self.refusals.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        parsed = message_from_bytes(envelope.original_content, policy=default)
+        with self._lock:
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted"
+
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        self.logins.append((data.login, data.password))
+        return AuthResult(success=(data.login, data.password) == (USER.encode(), PASSWORD.encode()))
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    """aiosmtpd on loopback, plain (no STARTTLS), with a sign-in: the loopback exception."""
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname=HOST,
+        port=port,
+        auth_require_tls=False,
+        authenticator=handler.authenticate,
+    )
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+class Shop:
+    def __init__(self, app: Flask, clock: Clock) -> None:
+        self.app = app
+        self.clock = clock
+        self.client = app.test_client()
+        self.gateway: Gateway = app.extensions[EXTENSION_KEY]
+
+    def open(self, order_id: str, email: str | None = CUSTOMER) -> dict[str, Any]:
+        body: dict[str, Any] = {"orderId": order_id, "amount": "499"}
+        if email:
+            body["customer"] = {"email": email}
+        answer = self.client.post(V1, json=body, headers=AUTH)
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        opened: dict[str, Any] = answer.get_json()
+        return opened
+
+    def pay_by_sms(self, order_id: str) -> None:
+        gateway = self.gateway
+        sandbox.send_bank_sms(
+            gateway.store, gateway.evidence, gateway.settings, order_id, now=self.clock()
+        )
+        assert self.session(order_id).status == "completed"
+
+    def session(self, order_id: str) -> PaymentSession:
+        found = self.gateway.store.session_by_order_id(order_id)
+        assert found is not None
+        return found
+
+    def round(self) -> int:
+        return self.gateway.webhooks.run_round()
+
+
+@pytest.fixture
+def shop(
+    settings: Settings, mongodb_uri: str, clock: Clock, mailbox: tuple[Mailbox, int]
+) -> Iterator[Shop]:
+    """On both stores: mongomock and the nx-27017 wire server."""
+    _, port = mailbox
+    app = create_app(
+        settings.with_overrides(
+            mongodb_uri=mongodb_uri,
+            smtp_url=f"smtp://{USER}:{PASSWORD}@{HOST}:{port}",
+            mail_from="orders@shop.example.in",
+            upi_payee_name="Asha Stores",
+            rate_limit_max_requests=1000,
+        )
+    )
+    app.config["TESTING"] = True
+    yield Shop(app, clock)
+    drop_store(app.extensions[EXTENSION_KEY].store)
+
+
+def test_one_receipt_per_checkout_even_when_the_completion_is_seen_twice(
+    shop: Shop, mailbox: tuple[Mailbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, _ = mailbox
+    caplog.set_level(logging.DEBUG)
+    shop.open("ORD-RCPT-1")
+    shop.pay_by_sms("ORD-RCPT-1")
+    assert server.received == []  # queued by the worker's round, never inside the payment
+
+    shop.round()
+    (got,) = server.received
+    assert server.logins == [(USER.encode(), PASSWORD.encode())]
+    assert got.rcpt_tos == [CUSTOMER]
+    assert got.mail_from == "orders@shop.example.in"
+    message = got.message
+    assert message["From"] == "Asha Stores <orders@shop.example.in>"
+    assert message["To"] == CUSTOMER
+    assert message["Subject"] == "Receipt: ₹499.00 paid to Asha Stores"
+    body = message.get_content()
+    session = shop.session("ORD-RCPT-1")
+    credit = shop.gateway.store.credit_by_key(session.creditKeys[0])
+    assert credit is not None and credit.rrn
+    assert "Order: ORD-RCPT-1" in body
+    assert "Amount paid: ₹499.00" in body
+    assert f"UPI reference (UTR): {credit.rrn}" in body
+    assert " IST" in body  # DISPLAY_TIMEZONE's clock, not UTC
+
+    # A crash after the receipt was queued but before the debt was cleared: seen again.
+    PaymentSession.objects(orderId="ORD-RCPT-1").update_one(push__pendingEvents="checkout.completed")
+    shop.clock.advance(hours=7)
+    shop.round()
+    shop.round()
+    assert len(server.received) == 1
+    job = MailJob.objects(key=job_key("ORD-RCPT-1")).get()
+    assert job.status == "delivered" and job.attempts == 1 and job.sentAt is not None
+    assert job.recipient is None and job.message is None  # nothing personal kept once sent
+    assert PASSWORD not in caplog.text
+    assert "receipt mail for ORD-RCPT-1" in caplog.text
+
+
+def test_a_refused_receipt_is_retried_with_backoff(
+    shop: Shop, mailbox: tuple[Mailbox, int]
+) -> None:
+    server, _ = mailbox
+    server.refusals = ["451 4.3.0 Mailbox busy, try again later"]
+    shop.open("ORD-RCPT-2")
+    shop.pay_by_sms("ORD-RCPT-2")
+
+    shop.round()
+    assert server.received == []
+    job = MailJob.objects(key=job_key("ORD-RCPT-2")).get()
+    assert job.status == "pending" and job.attempts == 1
+    assert job.lastError == "recipient refused (451)"
+    assert job.recipient == CUSTOMER  # kept until it is sent
+
+    shop.round()  # not due yet: the first retry waits 10 s
+    assert server.received == []
+    shop.clock.advance(seconds=11)
+    shop.round()
+    (got,) = server.received
+    assert got.message["Subject"] == "Receipt: ₹499.00 paid to Asha Stores"
+    job.reload()
+    assert job.status == "delivered" and job.attempts == 2
+
+
+def test_a_permanent_refusal_is_not_retried(shop: Shop, mailbox: tuple[Mailbox, int]) -> None:
+    server, _ = mailbox
+    server.refusals = ["550 5.1.1 No such user"]
+    shop.open("ORD-RCPT-3")
+    shop.pay_by_sms("ORD-RCPT-3")
+    shop.round()
+    shop.clock.advance(hours=7)
+    shop.round()
+    assert server.received == []
+    job = MailJob.objects(key=job_key("ORD-RCPT-3")).get()
+    assert job.status == "failed" and job.attempts == 1 and job.recipient is None
+
+
+def test_no_email_on_the_checkout_means_no_receipt(
+    shop: Shop, mailbox: tuple[Mailbox, int]
+) -> None:
+    server, _ = mailbox
+    shop.open("ORD-RCPT-4", email=None)
+    shop.pay_by_sms("ORD-RCPT-4")
+    shop.round()
+    assert server.received == []
+    assert MailJob.objects(key=job_key("ORD-RCPT-4")).first() is None
+
+
+def test_a_server_that_is_down_is_tried_again(shop: Shop, mailbox: tuple[Mailbox, int]) -> None:
+    """Settings pointing at a port nothing listens on: the job waits, nothing is lost."""
+    server, _ = mailbox
+    shop.gateway.webhooks.receipts.settings = shop.gateway.settings.with_overrides(
+        smtp_url=f"smtp://{USER}:{PASSWORD}@{HOST}:{free_port()}"
+    )
+    shop.open("ORD-RCPT-5")
+    shop.pay_by_sms("ORD-RCPT-5")
+    shop.round()
+    job = MailJob.objects(key=job_key("ORD-RCPT-5")).get()
+    assert job.status == "pending" and job.lastError == "ConnectionRefusedError"
+    assert PASSWORD not in (job.lastError or "")
+    assert server.received == []
