@@ -1,5 +1,6 @@
 """Blueprint "admin": the merchant console, behind a login (checkout.admin.access)."""
 
+from checkout.admin import exports as _exports  # noqa: F401  (registers its views on bp)
 from checkout.admin import refunds as _refunds  # noqa: F401  (registers its views on bp)
 from checkout.admin import review as _review  # noqa: F401  (registers its views on bp)
 from checkout.admin.access import bp
