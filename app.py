@@ -16,6 +16,7 @@ load_dotenv()
 
 from checkout import create_app  # noqa: E402
 from checkout.config import ConfigError, Settings  # noqa: E402
+from checkout.services.users import setup_url  # noqa: E402
 
 
 def _settings_or_exit() -> Settings:
@@ -29,6 +30,10 @@ def _settings_or_exit() -> Settings:
 def _banner(settings: Settings) -> str:
     base = f"http://{settings.host}:{settings.port}"
     lines = [f"UPI Checkout listening on {base}/", f"  health:  {base}/health"]
+    lines.append(f"  console: {base}/admin/login")
+    if not settings.admin_secret:
+        # The one place the start-up token is shown: it makes the first owner, once.
+        lines.append(f"  setup:   {setup_url(base)}  (first owner only)")
     if settings.in_memory_store:
         lines.append("  STORE:   in memory (MONGODB_URI=mongomock://): payments are lost on exit")
     if settings.sandbox:

@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
+        SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.production,
         WTF_CSRF_TIME_LIMIT=None,
@@ -97,22 +98,34 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(pay_bp)
     csrf.exempt(api_bp)
+    _register_console(app)
     register_error_handlers(app)
     _register_request_hooks(app, gateway)
     from checkout.metrics import init_metrics
 
     init_metrics(app, gateway)
 
-    from checkout import commands_retention
+    from checkout import commands_retention, commands_users
     from checkout.cli import register_commands
 
     register_commands(app)
     commands_retention.register(app)
+    commands_users.register(app)
     if settings.in_memory_store:
         logging.getLogger("checkout").warning(
             "data lives in memory (MONGODB_URI=mongomock://): it is gone on restart"
         )
     return app
+
+
+def _register_console(app: Flask) -> None:
+    """The console (CSRF on every form); /admin is a placeholder until the Today page lands."""
+    from checkout.admin import bp as admin_bp
+    from checkout.admin.login import today_placeholder
+
+    app.register_blueprint(admin_bp)
+    if "admin.today" not in app.view_functions:
+        app.add_url_rule("/admin/", "admin.today", today_placeholder)
 
 
 def _flask_secret_key(settings: Settings) -> str:
@@ -202,6 +215,7 @@ def _prepare_store(gateway: Gateway) -> bool:
         gateway.links.ensure_indexes()
         gateway.evidence.ensure_indexes()
         gateway.claims.ensure_indexes()
+        gateway.users.ensure_indexes()
         gateway.webhooks.receipts.outbox.ensure_indexes()
         gateway.webhooks.receipts.outbox.ensure_indexes()
         if gateway.settings.sandbox:

@@ -15,6 +15,7 @@ from checkout.storage.evidence import EvidenceStore
 from checkout.storage.links import LinkStore
 from checkout.storage.merchant import MerchantStore
 from checkout.storage.store import Store
+from checkout.storage.users import UserStore
 
 EXTENSION_KEY = "upi_checkout"
 
@@ -31,6 +32,7 @@ class Gateway:
     evidence: EvidenceStore
     store_ready: bool = False
     claims: ClaimStore = field(default_factory=ClaimStore)  # customers' UTR claims
+    users: UserStore = field(default_factory=UserStore)  # console sign-in
 
     def start_background(self) -> None:
         """The wallet ticker and the webhook sender: after fork or on first use, never at import."""

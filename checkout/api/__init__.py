@@ -5,6 +5,7 @@ from checkout.api import (  # noqa: F401  (register their routes on bp)
     evidence,
     openapi,
     refunds,
+    users,
     v1,
 )
 from checkout.api.routes import bp
