@@ -46,10 +46,11 @@ def exports_page() -> Any:
 @bp.route("/exports/checkouts.csv")
 @signed_in
 def export_checkouts() -> Any:
-    timezone = current_gateway().settings.display_timezone
-    filters = exports.checkout_filters(request.args, timezone)
+    settings = current_gateway().settings
+    timezone = settings.display_timezone
+    filters = exports.checkout_filters(request.args, max_paise=settings.max_amount_paise)
     rows = exports.checkout_rows(filters, timezone)
-    name = f"checkouts_{filters.days.label()}.csv"
+    name = f"checkouts_{exports.checkout_label(filters)}.csv"
     return _download(exports.csv_chunks(exports.CHECKOUT_COLUMNS, rows), name)
 
 

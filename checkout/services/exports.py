@@ -14,12 +14,17 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
-from checkout.domain.money import MoneyError, format_rupees, parse_rupees
+from werkzeug.datastructures import MultiDict
+
+from checkout.domain import local_days
+from checkout.domain.local_days import LocalDayError
+from checkout.domain.money import format_rupees
 from checkout.domain.vocabulary import CREDIT_ID, SESSION_ID, Status
+from checkout.services import console_payments
+from checkout.services.console_payments import CheckoutFilters
 from checkout.services.errors import InvalidRequest
 from checkout.storage.models import PaymentSession, WalletCredit
 
@@ -31,6 +36,7 @@ __all__ = [
     "CheckoutFilters",
     "DayRange",
     "checkout_filters",
+    "checkout_label",
     "checkout_rows",
     "csv_chunks",
     "day_range",
@@ -41,7 +47,7 @@ __all__ = [
 #: Rows fetched from the store per round trip, and written out per chunk.
 BATCH_SIZE: Final = 500
 
-CHECKOUT_FILTERS: Final = ("status", "from", "to", "min", "max")
+CHECKOUT_FILTERS: Final = tuple(p for p in console_payments.PARAMETERS if p != "page")
 EVIDENCE_FILTERS: Final = ("from", "to")
 
 CHECKOUT_COLUMNS: Final = (
@@ -101,97 +107,60 @@ class DayRange:
         return f"{self.first or 'start'}_{self.last or 'now'}"
 
 
-@dataclass(frozen=True)
-class CheckoutFilters:
-    """The Payments page's filters: status, local days and the requested amount (paise)."""
-
-    days: DayRange
-    status: str | None = None
-    min_paise: int | None = None
-    max_paise: int | None = None
-
-
-def _day_start(day: date, zone: tzinfo) -> datetime:
-    """The UTC instant a local day begins (midnight in `zone`)."""
-    return datetime.combine(day, time(), zone).astimezone(UTC)
-
-
-def _single(args: Mapping[str, Any], allowed: Sequence[str]) -> dict[str, str]:
-    """Each known parameter once; any other parameter, or a repeated one, is refused."""
-    getlist = getattr(args, "getlist", None)
-    details = [
-        {"field": name, "message": "unknown filter"} for name in sorted(set(args) - set(allowed))
-    ]
-    values: dict[str, str] = {}
-    for name in allowed:
-        given = list(getlist(name)) if getlist else ([args[name]] if name in args else [])
-        if len(given) > 1:
-            details.append({"field": name, "message": "given more than once"})
-        elif given and str(given[0]).strip():
-            values[name] = str(given[0]).strip()
-    if details:
-        raise InvalidRequest("Some filters were not understood.", details)
-    return values
-
-
-def _date(name: str, text: str | None, details: list[dict[str, str]]) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        details.append({"field": name, "message": "must be a date, YYYY-MM-DD"})
-        return None
-
-
-def _days(values: Mapping[str, str], zone: tzinfo, details: list[dict[str, str]]) -> DayRange:
-    first = _date("from", values.get("from"), details)
-    last = _date("to", values.get("to"), details)
-    if first and last and last < first:
-        details.append({"field": "to", "message": "must not be before from"})
-    return DayRange(
-        first=first,
-        last=last,
-        start=_day_start(first, zone) if first else None,
-        end=_day_start(last + timedelta(days=1), zone) if last else None,
-    )
-
-
-def _amount(name: str, text: str | None, details: list[dict[str, str]]) -> int | None:
-    if text is None:
-        return None
-    try:
-        return parse_rupees(text, allow_zero=True)
-    except MoneyError as exc:
-        details.append({"field": name, "message": str(exc)})
-        return None
+def _pairs(args: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every (name, value) of a query string, repeats included, so a repeat can be refused."""
+    if isinstance(args, MultiDict):
+        return [(str(name), str(value)) for name, value in args.items(multi=True)]
+    return [(str(name), str(value)) for name, value in args.items()]
 
 
 def day_range(args: Mapping[str, Any], timezone: str) -> DayRange:
     """The evidence export's filters: `from` and `to`, local days in `timezone`."""
-    values = _single(args, EVIDENCE_FILTERS)
-    details: list[dict[str, str]] = []
-    days = _days(values, ZoneInfo(timezone), details)
-    if details:
-        raise InvalidRequest("Some filters were not understood.", details)
-    return days
+    problems: list[dict[str, str]] = []
+    seen: dict[str, str] = {}
+    for name, value in _pairs(args):
+        if name not in EVIDENCE_FILTERS:
+            problems.append({"field": name, "message": "is not a filter of this export"})
+        elif name in seen:
+            problems.append({"field": name, "message": "is given more than once"})
+        else:
+            seen[name] = value.strip()
+    days: dict[str, date] = {}
+    for name in EVIDENCE_FILTERS:
+        if seen.get(name):
+            try:
+                days[name] = local_days.parse_day(seen[name])
+            except LocalDayError as exc:
+                problems.append({"field": name, "message": str(exc)})
+    first, last = days.get("from"), days.get("to")
+    if first and last and last < first:
+        problems.append({"field": "to", "message": "comes before from"})
+    if problems:
+        raise InvalidRequest("Some filters cannot be used", problems)
+    return DayRange(
+        first=first,
+        last=last,
+        start=local_days.day_period(first, timezone).start if first else None,
+        end=local_days.day_period(last, timezone).end if last else None,
+    )
 
 
-def checkout_filters(args: Mapping[str, Any], timezone: str) -> CheckoutFilters:
-    """Read the Payments filters from a query string; every problem is one detail (400)."""
-    values = _single(args, CHECKOUT_FILTERS)
-    details: list[dict[str, str]] = []
-    status = values.get("status")
-    if status is not None and status not in set(Status):
-        details.append({"field": "status", "message": f"must be one of {', '.join(Status)}"})
-    days = _days(values, ZoneInfo(timezone), details)
-    low = _amount("min", values.get("min"), details)
-    high = _amount("max", values.get("max"), details)
-    if low is not None and high is not None and high < low:
-        details.append({"field": "max", "message": "must not be below min"})
-    if details:
-        raise InvalidRequest("Some filters were not understood.", details)
-    return CheckoutFilters(days=days, status=status, min_paise=low, max_paise=high)
+def checkout_filters(args: Mapping[str, Any], *, max_paise: int | None = None) -> CheckoutFilters:
+    """The Payments page's filters, read by its own parser; `page` means nothing here (400)."""
+    pairs = _pairs(args)
+    if any(name == "page" for name, _ in pairs):
+        raise InvalidRequest(
+            "Some filters cannot be used",
+            [{"field": "page", "message": "is not a filter of this export (it has every page)"}],
+        )
+    return console_payments.parse_filters(pairs, max_paise=max_paise)
+
+
+def checkout_label(filters: CheckoutFilters) -> str:
+    """For the download's file name: the local days asked for."""
+    if filters.first is None and filters.last is None:
+        return "all"
+    return f"{filters.first or 'start'}_{filters.last or 'now'}"
 
 
 def _range(field: str, days: DayRange) -> dict[str, datetime]:
@@ -201,17 +170,6 @@ def _range(field: str, days: DayRange) -> dict[str, datetime]:
     if days.end:
         bounds[f"{field}__lt"] = days.end
     return bounds
-
-
-def _checkout_query(filters: CheckoutFilters) -> dict[str, Any]:
-    query: dict[str, Any] = _range("createdAt", filters.days)
-    if filters.status:
-        query["status"] = filters.status
-    if filters.min_paise is not None:
-        query["totalAmountPaise__gte"] = filters.min_paise
-    if filters.max_paise is not None:
-        query["totalAmountPaise__lte"] = filters.max_paise
-    return query
 
 
 # -- cells ----------------------------------------------------------------------------
@@ -239,8 +197,9 @@ def _local(zone: tzinfo) -> Callable[[datetime | None], str]:
 
 def checkout_rows(filters: CheckoutFilters, timezone: str) -> Iterator[list[object]]:
     """The matching checkouts, oldest first, one row each; read in batches, never all at once."""
-    shown = _local(ZoneInfo(timezone))
-    query = PaymentSession.objects(**_checkout_query(filters)).order_by("createdAt", "id")
+    shown = _local(local_days.zone(timezone))
+    query = PaymentSession.objects(__raw__=console_payments.raw_query(filters, tz=timezone))
+    query = query.order_by("createdAt", "id")
     for session in query.no_cache().batch_size(BATCH_SIZE):
         customer = session.customer or {}
         paid = session.amountPaidPaise or session.amountPaise
@@ -268,7 +227,7 @@ def checkout_rows(filters: CheckoutFilters, timezone: str) -> Iterator[list[obje
 
 def evidence_rows(days: DayRange, timezone: str) -> Iterator[list[object]]:
     """Every credit observed in the local days, oldest first, whatever its state or source."""
-    shown = _local(ZoneInfo(timezone))
+    shown = _local(local_days.zone(timezone))
     query = WalletCredit.objects(**_range("observedAt", days)).order_by("observedAt", "id")
     for credit in query.no_cache().batch_size(BATCH_SIZE):
         yield [

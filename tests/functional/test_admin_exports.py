@@ -91,6 +91,9 @@ def test_checkouts_csv_parsed_back_with_filters_local_days_and_amounts(
     assert [row["orderId"] for row in first] == ["ORD-EXP2"]
     assert first[0]["amountPaid"] == "" and first[0]["amount"].startswith("99.")
 
+    (found,) = _rows(client, CHECKOUTS + "?q=asha")
+    assert found["orderId"] == "ORD-EXP1"
+
     ranged = _rows(client, CHECKOUTS + "?min=100&max=100000&status=")
     assert [row["orderId"] for row in ranged] == ["ORD-EXP1", "ORD-EXP3"]
     assert ranged[1]["requestedAmount"] == "100000.00"
@@ -106,6 +109,7 @@ def test_checkouts_csv_parsed_back_with_filters_local_days_and_amounts(
         ("?min=1.234", "min"),
         ("?min=50&max=10", "max"),
         ("?status=pending&status=completed", "status"),
+        ("?page=2", "page"),
     ],
 )
 def test_a_filter_not_understood_is_refused(
