@@ -82,10 +82,12 @@ def build_upi_uri(
 
 # Apps that register a scheme of their own. On Android `upi://pay` opens a chooser;
 # iOS has no system chooser, so a button per app is what opens the right one there.
+# BHIM (NPCI's own app) answers the standard `upi://pay` itself and has no other scheme.
 UPI_APP_SCHEMES: tuple[tuple[str, str], ...] = (
     ("GPay", "tez://upi/pay"),
     ("PhonePe", "phonepe://pay"),
     ("Paytm", "paytmmp://pay"),
+    ("BHIM", "upi://pay"),
 )
 
 

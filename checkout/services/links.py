@@ -104,7 +104,8 @@ def ensure_demo_link(repo: LinkStore, now: datetime) -> PaymentLink:
         PaymentLink(
             slug=DEMO_SLUG,
             title="Demo: a cup of chai",
-            description="A sandbox checkout: no real money moves.",
+            # The page's own sandbox banner says no real money moves: not twice.
+            description="Try the whole payment flow, from the pay page to the receipt.",
             amountPaise=1000,
         ),
         now,

@@ -54,14 +54,15 @@ def is_embed() -> bool:
     return request.args.get("embed") == "1"
 
 
-def merchant_return_url(session: Checkout) -> str | None:
-    """Where the customer goes back to: returnUrl on success, cancelUrl (or returnUrl) else.
+def merchant_return_url(session: Checkout, *, leaving: bool = False) -> str | None:
+    """Where the customer goes back to: returnUrl on success, cancelUrl (or returnUrl) else,
+    and when `leaving` (an error page) before the checkout is final.
 
     Signed (t, signature) with the creating key's signing key, so the merchant can
     trust the status without a call; fulfilment still belongs on the webhook.
     """
     target = session.returnUrl
-    if session.status in (Status.CANCELLED.value, Status.EXPIRED.value):
+    if leaving or session.status in (Status.CANCELLED.value, Status.EXPIRED.value):
         target = session.cancelUrl or session.returnUrl
     if not target:
         return None

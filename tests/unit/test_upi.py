@@ -192,6 +192,7 @@ def test_app_links_carry_the_same_payment() -> None:
         "GPay": "tez://upi/pay?pa=shop@okaxis&pn=Shop&am=1018.01&cu=INR",
         "PhonePe": "phonepe://pay?pa=shop@okaxis&pn=Shop&am=1018.01&cu=INR",
         "Paytm": "paytmmp://pay?pa=shop@okaxis&pn=Shop&am=1018.01&cu=INR",
+        "BHIM": uri,
     }
 
 
