@@ -11,7 +11,7 @@ PY     := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: help venv run test lint browser-deps fmt clean
+.PHONY: help venv run test lint browser-deps fmt clean catalogues
 
 help: ## List the targets
 	@echo "UPI Checkout — make targets:"
@@ -49,6 +49,18 @@ browser-deps: ## Make sure Debian's Chromium is at /usr/bin/chromium (apt-get as
 fmt: venv ## Format the code and apply ruff's automatic fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# The customer pages' catalogues (README, "Languages"): extract every marked string into
+# messages.pot, merge it into each translations/<code>/LC_MESSAGES/messages.po, compile .mo.
+# New or changed strings come out untranslated (or fuzzy); tests/functional/test_i18n.py
+# fails until each has its translation and the .mo is compiled again.
+BABEL_KEYWORDS := -k lazy_gettext -k N_
+catalogues: venv ## Extract, update and compile the message catalogues (translations/)
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		--project "UPI Checkout" -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-wrap \
+		--ignore-obsolete
+	$(VENV)/bin/pybabel compile -d translations --statistics
 
 clean: ## Remove caches and test artifacts (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts

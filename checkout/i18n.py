@@ -3,7 +3,8 @@
 The language is chosen per request, in this order: `?lang=` (a supported one is also kept
 in the `lang` cookie, so the choice survives the next page), the cookie, the browser's
 Accept-Language, then DEFAULT_LANGUAGE. An unsupported code is ignored at every step,
-so a typo in a link never shows a broken page. English is the source language and has
+so a typo in a link never shows a broken page. The operator's console (the admin
+blueprint) is English only, so it ignores all of this. English is the source language and has
 no catalogue; every other language is the folder translations/<code>/ holding one
 LC_MESSAGES/messages.po and its compiled messages.mo (README, "Languages").
 """
@@ -20,10 +21,12 @@ from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
 from checkout.config import Settings
+from checkout.domain.money import display_rupees
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRANSLATIONS = os.path.join(ROOT, "translations")
 SOURCE_LANGUAGE = "en"
+ENGLISH_ONLY_BLUEPRINTS = frozenset({"admin"})
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -47,6 +50,7 @@ def language_name(code: str) -> str:
 
 
 def init_i18n(app: Flask, settings: Settings) -> None:
+    """One place decides the language, so every page, form error and error page agrees."""
     languages = available_languages()
     default = settings.default_language
     if default not in languages:
@@ -62,6 +66,8 @@ def init_i18n(app: Flask, settings: Settings) -> None:
     )
 
     def choose() -> str:
+        if request.blueprint in ENGLISH_ONLY_BLUEPRINTS:
+            return SOURCE_LANGUAGE
         asked = request.args.get("lang", "")
         if asked in languages:
             return asked
@@ -74,6 +80,9 @@ def init_i18n(app: Flask, settings: Settings) -> None:
 
     @app.after_request
     def _keep_choice(response: Response) -> Response:
+        if response.mimetype == "text/html":
+            # The same URL answers in another language for another cookie or browser.
+            response.vary.update(("Accept-Language", "Cookie"))
         asked = request.args.get("lang", "")
         if asked in languages and request.cookies.get(COOKIE) != asked:
             response.set_cookie(
@@ -85,6 +94,9 @@ def init_i18n(app: Flask, settings: Settings) -> None:
                 httponly=True,
             )
         return response
+
+    # Amounts in templates: Indian grouping (₹1,00,000.00) whatever the language.
+    app.jinja_env.filters["rupees"] = display_rupees
 
     @app.context_processor
     def _language_context() -> dict[str, Any]:
