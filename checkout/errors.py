@@ -73,10 +73,11 @@ def error_response(
             {"field": d.get("field", ""), "message": page_words(d.get("message", ""))}
             for d in details or []
         ]
+        # htmx swaps no error answer: its page script reads the words from a fragment.
+        htmx = request.headers.get("HX-Request") == "true"
+        template = "errors/fragment.html" if htmx else "errors/error.html"
         response = Response(
-            render_template(
-                "errors/error.html", status=status, message=page_words(message), details=shown
-            ),
+            render_template(template, status=status, message=page_words(message), details=shown),
             mimetype="text/html",
         )
     response.status_code = status

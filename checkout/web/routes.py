@@ -43,6 +43,7 @@ View = TypeVar("View", bound=Callable[..., Any])
 UTR_NOTES = (utr.MATCHED, utr.WAITING, utr.MISMATCH, "invalid", "refused")
 STOP_POLLING = 286  # htmx 2 stops an `every` trigger on this status
 POLL_SECONDS = 2
+URGENT_SECONDS = 120  # the countdown says "less than 2 minutes left" from here on
 # Per IP, counting only posts that open a checkout: each holds an amount for its grace window.
 
 
@@ -103,22 +104,41 @@ def _checking(session: Checkout, since: datetime | None) -> bool:
     )
 
 
+def start_again_url(session: Checkout) -> str | None:
+    """An expired or cancelled checkout opened from a payment link leads back to the link."""
+    slug = (session.metadata or {}).get("link")
+    closed = session.status in (Status.EXPIRED.value, Status.CANCELLED.value)
+    if session.source != "link" or not slug or not closed or is_embed():
+        return None
+    return flask_url_for("pay.link_page", slug=slug)
+
+
 def page_context(
     session: Checkout,
     *,
     checking: datetime | None = None,
-    not_seen: bool = False,
+    not_seen: datetime | None = None,
     utr_note: str | None = None,
 ) -> dict[str, Any]:
     """`checking`: an early tick asked for then may still run (the busy state);
-    `not_seen`: it has run and found nothing for this checkout."""
+    `not_seen`: the press whose tick has run and found nothing for this checkout.
+
+    Both ride in the poll URL (`checking=<press>`, plus `noted=1` once the page says
+    "not yet"): the server keeps no per-customer state (the page may sit in a
+    third-party iframe that gets no cookies), and a reload without JavaScript keeps
+    the message through the page's own URL.
+    """
     gateway = current_gateway()
     settings = gateway.settings
     uri = checkouts.payment_uri(session, settings)
     terminal = Status(session.status) in TERMINAL
     poll_args: dict[str, Any] = {"seen": session.status}
-    if checking is not None:
-        poll_args["checking"] = _press_mark(checking)
+    press = checking or not_seen
+    if press is not None:
+        poll_args["checking"] = _press_mark(press)
+    if not_seen is not None:
+        poll_args["noted"] = "1"
+    seconds_left = max(0, int((session.expiresAt - clock.utcnow()).total_seconds()))
     return {
         "session": session,
         "settings": settings,
@@ -132,11 +152,14 @@ def page_context(
         "qr_data_uri": None if terminal else qr_png_data_uri(uri),
         "return_url": merchant_return_url(session),
         "expires_at": iso(session.expiresAt),
-        "seconds_left": max(0, int((session.expiresAt - clock.utcnow()).total_seconds())),
+        "seconds_left": seconds_left,
+        "urgent_seconds": URGENT_SECONDS,
+        "urgent": not terminal and seconds_left <= URGENT_SECONDS,
+        "start_again_url": start_again_url(session),
         "form": ActionForm(meta={"csrf_context": session.token}),
         "poll_url": page_url("pay.status", session, **poll_args),
         "checking": checking is not None,
-        "not_seen": not_seen,
+        "not_seen": not_seen is not None,
         "utr_note": utr_note,  # what the customer's UTR came to (UTR_NOTES)
         # A silent relay may never bring this payment's SMS: ask for the UTR instead.
         "relay_silent": not terminal
@@ -162,7 +185,7 @@ def _fragment(
     session: Checkout,
     *,
     checking: datetime | None = None,
-    not_seen: bool = False,
+    not_seen: datetime | None = None,
     utr_note: str | None = None,
 ) -> Response:
     """The status fragment for htmx; tells the browser to leave for the merchant when done."""
@@ -224,12 +247,12 @@ def page(token: str) -> str:
     g.form_targets = {origin for url in merchant_urls if url and (origin := origin_of(url))}
     since = _checking_since()
     busy = _checking(session, since)
-    not_seen = since is not None and not busy and session.status == Status.PENDING.value
+    shown = since is not None and not busy and session.status == Status.PENDING.value
     note = request.args.get("utr")
     context = page_context(
         session,
         checking=since if busy else None,
-        not_seen=not_seen,
+        not_seen=since if shown else None,
         utr_note=note if note in UTR_NOTES else None,
     )
     return render_template("pay/page.html", **context)
@@ -245,7 +268,10 @@ def status(token: str) -> Response:
     if _checking(session, since):
         return Response(status=204) if unchanged else _fragment(session, checking=since)
     if since is not None and session.status == Status.PENDING.value:
-        return _fragment(session, not_seen=True)
+        # "Not yet" stays on screen, unannounced again, until the state changes.
+        if unchanged and request.args.get("noted") == "1":
+            return Response(status=204)
+        return _fragment(session, not_seen=since)
     if unchanged and Status(session.status) not in TERMINAL:
         return Response(status=204)
     return _fragment(session)
@@ -268,9 +294,13 @@ def paid(token: str) -> Response:
 
 @button("/pay/<token>/cancel", "10 per minute")
 def cancel(token: str) -> Response:
+    """Cancel asks first: only a post with `confirm=yes` (the confirmation's own button)
+    cancels; any other post shows the question, as a page or as the panel for htmx."""
     _checked_action_form(token)
     gateway = current_gateway()
     session = _session(token)
+    if request.form.get("confirm") != "yes" and session.status == Status.PENDING.value:
+        return _confirm_cancel(session)
     try:
         session = checkouts.cancel_checkout(
             gateway.store, gateway.settings, session.orderId, now=clock.utcnow(), ip=client_ip()
@@ -278,6 +308,15 @@ def cancel(token: str) -> Response:
     except ServiceError:
         session = _session(token)  # already final: show what it is
     return _after_action(session)
+
+
+def _confirm_cancel(session: Checkout) -> Response:
+    context = page_context(session)
+    if is_htmx():
+        return make_response(render_template("pay/partials/cancel_confirm.html", **context))
+    if is_embed():
+        g.frame_ancestors = current_gateway().settings.allowed_origins
+    return make_response(render_template("pay/cancel_confirm.html", **context))
 
 
 def _sandbox_checkout(token: str) -> Checkout:

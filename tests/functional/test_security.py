@@ -159,7 +159,9 @@ def test_the_pay_page_own_htmx_posts_still_work_with_its_origin(client: FlaskCli
     same_origin = {"Origin": "http://localhost", "Referer": f"http://localhost{page}"}
     token = _csrf_token(client.get(page).get_data(as_text=True))
     htmx = {**same_origin, "HX-Request": "true"}
-    answer = client.post(f"{page}/cancel", data={"csrf_token": token}, headers=htmx)
+    answer = client.post(
+        f"{page}/cancel", data={"csrf_token": token, "confirm": "yes"}, headers=htmx
+    )
     assert answer.status_code in (200, 286), answer.get_data(as_text=True)
     assert client.get("/api/payment-status/ORD-12345").get_json() == {"status": "cancelled"}
 
@@ -626,7 +628,7 @@ def test_a_non_ascii_cancel_url_reaches_location_percent_encoded(client: FlaskCl
     back = "https://shop.example/कार्ट/वापस"
     _, page = _open_with_urls(client, returnUrl="https://shop.example/ok", cancelUrl=back)
     token = _csrf_token(client.get(page).get_data(as_text=True))
-    answer = client.post(f"{page}/cancel", data={"csrf_token": token})
+    answer = client.post(f"{page}/cancel", data={"csrf_token": token, "confirm": "yes"})
     assert answer.status_code == 303
     assert_headers_ascii(answer)
     assert unquote(answer.headers["Location"]).startswith(back + "?orderId=ORD-URL")
