@@ -28,6 +28,7 @@ __all__ = [
     "last_days",
     "month_of",
     "parse_day",
+    "to_local",
     "week_of",
     "zone",
 ]
@@ -68,6 +69,11 @@ def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise LocalDayError("a moment must carry its timezone")
     return moment.astimezone(UTC)
+
+
+def to_local(moment: datetime, tz_name: str) -> datetime:
+    """`moment` on the merchant's wall clock, for showing it (never for a query)."""
+    return _aware(moment).astimezone(zone(tz_name))
 
 
 def days_span(first: date, last: date, tz_name: str) -> Period:

@@ -225,8 +225,15 @@ def expire_overdue(store: Store, *, now: datetime) -> list[str]:
 
 
 def cancel_checkout(
-    store: Store, settings: Settings, order_id: str, *, now: datetime, ip: str | None = None
+    store: Store,
+    settings: Settings,
+    order_id: str,
+    *,
+    now: datetime,
+    ip: str | None = None,
+    by: str | None = None,
 ) -> PaymentSession:
+    """`by` names the console user who cancelled, for the audit trail."""
     session = find_checkout(store, order_id, now=now)
     if session.status == Status.CANCELLED.value:
         return session
@@ -254,7 +261,8 @@ def cancel_checkout(
             status=current.status,
         )
     store.shorten_reservation(order_id, payable_until)
-    store.audit("session_cancelled", now=now, order_id=order_id, ip=ip)
+    details = {"by": by} if by else None
+    store.audit("session_cancelled", now=now, order_id=order_id, ip=ip, details=details)
     log.info("checkout %s cancelled", order_id)
     return cancelled
 

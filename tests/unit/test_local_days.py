@@ -17,6 +17,7 @@ from checkout.domain.local_days import (
     last_days,
     month_of,
     parse_day,
+    to_local,
     week_of,
 )
 
@@ -124,3 +125,9 @@ def test_last_days_are_contiguous_and_end_with_today(moment: datetime, tz: str, 
         a.end == b.start and a.first + timedelta(days=1) == b.first
         for a, b in itertools.pairwise(days)
     )
+
+
+def test_to_local_shows_the_wall_clock() -> None:
+    shown = to_local(datetime(2026, 12, 1, 18, 30, tzinfo=UTC), IST)
+    assert (shown.day, shown.hour, shown.minute) == (2, 0, 0)
+    assert shown.utcoffset() == timedelta(hours=5, minutes=30)
