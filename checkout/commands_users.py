@@ -12,6 +12,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from checkout import clock
 from checkout.cli import RemoteBackend
@@ -61,7 +62,7 @@ def _create(email: str, password: str, role: str) -> tuple[str, str]:
 
 
 def register(app: Flask) -> None:
-    group = click.Group("users", help="Console users (the merchant's staff and owners).")
+    group = AppGroup("users", help="Console users (the merchant's staff and owners).")
 
     @group.command("create")
     @click.argument("email")

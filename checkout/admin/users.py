@@ -11,6 +11,7 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from checkout import clock
@@ -25,8 +26,8 @@ class AddUserForm(FlaskForm):
     role = SelectField(
         "Role",
         choices=[
-            (users.STAFF, "Staff: payments, review, refunds"),
-            (users.OWNER, "Owner: also settings and users"),
+            SelectChoice(users.STAFF, "Staff: payments, review, refunds"),
+            SelectChoice(users.OWNER, "Owner: also settings and users"),
         ],
         default=users.STAFF,
     )

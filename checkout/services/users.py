@@ -52,8 +52,8 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 # Made once per start (before gunicorn forks, so every worker holds the same one);
 # `python app.py` prints it in its setup URL and nothing else ever shows it.
+# It is good while no user exists, so for the first owner only.
 _SETUP_TOKEN = secrets.token_urlsafe(32)
-_setup = {"token_used": False}
 
 
 class TooManyAttempts(ServiceError):
@@ -189,12 +189,12 @@ def setup_first_owner(
     """The first owner, by whoever holds ADMIN_SECRET (or, without one, the start-up token)."""
     if not setup_open(users):
         raise Conflict(SETUP_DONE)
-    expected = settings.admin_secret or ("" if _setup["token_used"] else _SETUP_TOKEN)
-    if not expected or not hmac.compare_digest(proof.encode(), expected.encode()):
+    expected = settings.admin_secret or _SETUP_TOKEN
+    if not hmac.compare_digest(proof.encode(), expected.encode()):
         store.audit("console_setup_refused", now=now, ip=ip, details={"email": email[:254]})
         what = "ADMIN_SECRET" if settings.admin_secret else "setup link"
         raise Forbidden(f"That is not the {what}.", field="proof")
-    user = create_user(
+    return create_user(
         users,
         store,
         email=email,
@@ -205,8 +205,6 @@ def setup_first_owner(
         ip=ip,
         first_owner=True,
     )
-    _setup["token_used"] = True
-    return user
 
 
 # -- signing in ------------------------------------------------------------------------

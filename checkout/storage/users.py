@@ -9,7 +9,7 @@ racing requests) agree without a lock of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from mongoengine import Document, IntField, StringField
 from mongoengine.errors import NotUniqueError
@@ -56,7 +56,8 @@ class LoginFailure(Document):
     }
 
     key = StringField(required=True)
-    windowStart = UTCDateTimeField(required=True)
+    # Unix seconds, not a date: nx-27017 keeps a `$set` date as text, and compares ints right.
+    windowStart = IntField(required=True)
     count = IntField(required=True, default=0)
     expireAt = UTCDateTimeField(required=True)
 
@@ -73,6 +74,10 @@ class SeatTaken(ValueError):
 class Window:
     count: int
     started: datetime
+
+
+def _seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 class UserStore:
@@ -143,22 +148,26 @@ class UserStore:
 
     def window(self, key: str, *, now: datetime, length: timedelta) -> Window | None:
         """The key's open window, if its first failure is less than `length` ago."""
-        found = LoginFailure.objects(key=key, windowStart__gt=now - length).first()
-        return Window(found.count, found.windowStart) if found is not None else None
+        found = LoginFailure.objects(key=key, windowStart__gt=_seconds(now - length)).first()
+        if found is None:
+            return None
+        return Window(found.count, datetime.fromtimestamp(found.windowStart, UTC))
 
     def count_failure(self, key: str, *, now: datetime, length: timedelta) -> None:
         """One more failure: `$inc` inside the open window, else open a new one."""
-        cutoff = now - length
+        cutoff, start = _seconds(now - length), _seconds(now)
         expire = now + COUNTER_KEPT
         if LoginFailure.objects(key=key, windowStart__gt=cutoff).update_one(inc__count=1):
             return
         # The old window is over: the update that restarts it matches once.
         if LoginFailure.objects(key=key, windowStart__lte=cutoff).update_one(
-            set__windowStart=now, set__count=1, set__expireAt=expire
+            set__windowStart=start, set__count=1, set__expireAt=expire
         ):
             return
         try:
-            LoginFailure(key=key, windowStart=now, count=1, expireAt=expire).save(force_insert=True)
+            LoginFailure(key=key, windowStart=start, count=1, expireAt=expire).save(
+                force_insert=True
+            )
         except (NotUniqueError, DuplicateKeyError):  # another process opened it just now
             LoginFailure.objects(key=key).update_one(inc__count=1)
 

@@ -19,6 +19,7 @@ OWN_COMMANDS = [
     "poll",
     "purge-personal-data",
     "sandbox",
+    "users",
     "webhooks",
 ]
 

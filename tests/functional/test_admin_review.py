@@ -17,6 +17,7 @@ from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
 from checkout.storage.models import AuditLog, PaymentSession, WalletCredit
 from tests.conftest import AUTH, Clock
+from tests.functional.console_login import sign_in
 
 V1 = "/api/v1/checkout-sessions"
 TOKEN = re.compile(
@@ -38,10 +39,9 @@ def app(settings: Settings) -> Iterator[Flask]:
     application.extensions[EXTENSION_KEY].stop_background()
 
 
-def _sign_in(client: FlaskClient) -> None:
-    with client.session_transaction() as state:
-        state[access.USER_KEY] = "usr_owner"
-        state[access.ROLE_KEY] = access.OWNER
+def _sign_in(client: FlaskClient) -> str:
+    """A real owner, through the login form (a session naming no stored user signs nobody in)."""
+    return sign_in(client, client.application.extensions[EXTENSION_KEY], access.OWNER)
 
 
 def _token(html: str) -> str:
@@ -70,7 +70,7 @@ def test_refund_page_partial_full_above_paid_and_csrf(
     sid = _paid(client, pay, "ORD-ADM1", "200")
     stored = PaymentSession.objects.get(orderId="ORD-ADM1")
     WalletCredit.objects(key=stored.creditKeys[0]).update_one(set__payer="asha@okaxis")
-    _sign_in(client)
+    owner = _sign_in(client)
     page = client.get(f"/admin/checkouts/{sid}/refund")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<svg" in html and "left to refund ₹200" in html
@@ -92,7 +92,7 @@ def test_refund_page_partial_full_above_paid_and_csrf(
     done = client.get(url).get_data(as_text=True)
     assert "Everything paid has been refunded" in done and "111122223333" in done
     audit = AuditLog.objects(orderId="ORD-ADM1", action="checkout_refunded")
-    assert [a.details["by"] for a in audit] == ["usr_owner", "usr_owner"]
+    assert [a.details["by"] for a in audit] == [owner, owner]
 
 
 def _stray(gateway: Gateway, client: FlaskClient, clock: Clock, amount: str) -> str:
@@ -117,7 +117,7 @@ def test_assign_once_under_a_double_post_and_dismiss(
     credit_id = _stray(gateway, client, clock, "7.77")
     # As if the payer had paid the requested amount from an app that dropped the suffix.
     WalletCredit.objects(id=credit_id.removeprefix("cr_")).update_one(set__amountPaise=49900)
-    _sign_in(client)
+    owner = _sign_in(client)
     queue = client.get("/admin/credits").get_data(as_text=True)
     assert credit_id in queue and "₹499" in queue
     choose = client.get(f"/admin/credits/{credit_id}/assign").get_data(as_text=True)
@@ -130,7 +130,7 @@ def test_assign_once_under_a_double_post_and_dismiss(
     assert (first.status_code, second.status_code) == (302, 409)
     assert PaymentSession.objects.get(orderId="ORD-ADM2").status == "completed"
     assigned = AuditLog.objects(action="credit_assigned")
-    assert [a.details["by"] for a in assigned] == ["usr_owner"]
+    assert [a.details["by"] for a in assigned] == [owner]
 
     client.post(V1, json={"orderId": "ORD-ADM3", "amount": "499"}, headers=AUTH)  # ticks run
     other = _stray(gateway, client, clock, "3.33")

@@ -31,6 +31,7 @@ from checkout.api.schemas import credits as credits_schemas
 from checkout.api.schemas import evidence as evidence_schemas
 from checkout.api.schemas import refunds as refunds_schemas
 from checkout.api.schemas import seed
+from checkout.api.schemas import users as users_schemas
 from checkout.api.schemas import v1 as v1_schemas
 from checkout.api.schemas.common import ErrorBody
 from checkout.config import Settings
@@ -63,6 +64,7 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     v1_schemas.ClaimUtrBody,
     v1_schemas.ListUtrClaimsQuery,
     refunds_schemas.CreateRefundBody,
+    users_schemas.CreateUserBody,
 )
 # A value of the right shape for each path parameter.
 PATH_SAMPLES = {
@@ -387,6 +389,12 @@ def test_every_answer_matches_its_model_and_the_document(
     api.post(refunds, 409, json={"amount": 500}, headers=AUTH)
     api.post(refunds, 400, json={"amount": "x"}, headers=AUTH)
     assert api.get(refunds, headers=AUTH)["refundedAmount"] == Decimal("50.5")
+
+    # Console users: ADMIN_SECRET only (the CLI's way in with the in-memory store).
+    person = {"email": "cashier@shop.test", "password": "correct horse battery"}
+    assert api.post("/api/v1/users", 201, json=person, headers=AUTH)["role"] == "staff"
+    api.post("/api/v1/users", 409, json=person, headers=AUTH)
+    api.post("/api/v1/users", 400, json={**person, "password": "short"}, headers=AUTH)
 
     deliveries = api.get("/api/v1/webhook-deliveries", headers=AUTH)["data"]
     assert deliveries, "the completed checkout queued a delivery"

@@ -415,6 +415,7 @@ JSON_POSTS = [
     "/api/v1/evidence/sms",
     "/api/v1/checkout-sessions/<id>/utr",
     "/api/v1/checkout-sessions/<id>/refunds",
+    "/api/v1/users",
 ]
 BODYLESS_POSTS = {
     "/api/v1/checkout-sessions/<id>/cancel",
