@@ -78,7 +78,7 @@ def test_accept_language_hi_renders_hindi(client: FlaskClient) -> None:
     html = _text(response)
     assert _lang(html) == "hi"
     assert "UPI ऐप से भुगतान करें" in html
-    assert "मैंने भुगतान कर दिया है" in html
+    assert "मैंने भुगतान कर दिया" in html
     assert "Pay with UPI app" not in html
     assert {"Accept-Language", "Cookie"} <= set(
         response.headers["Vary"].replace(" ", "").split(",")
