@@ -56,6 +56,7 @@ class PaymentSession(Document):
             {"fields": ["token"], "unique": True},
             "status",
             "createdAt",
+            "completedAt",  # the console's takings: completions in a local period
             "expiresAt",
             "payableUntil",
             "pendingEvents",

@@ -321,3 +321,14 @@ def test_takings_across_an_ist_midnight_with_a_late_completion_and_a_refund(
         '<span class="tile-amount">1</span> credits waiting for review' in html
         and "Evidence sources" in html
     )
+
+
+def test_the_today_queries_have_their_indexes(gateway: Gateway) -> None:
+    def keys(document: Any) -> set[tuple[str, ...]]:
+        info = document._get_collection().index_information()
+        return {tuple(name for name, _ in spec["key"]) for spec in info.values()}
+
+    assert ("completedAt",) in keys(PaymentSession)
+    assert ("createdAt",) in keys(PaymentSession)
+    assert ("timestamp",) in keys(AuditLog)
+    assert ("observedAt",) in keys(WalletCredit)
