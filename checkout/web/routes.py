@@ -32,6 +32,7 @@ from checkout.services.errors import (
     ServiceError,
 )
 from checkout.services.presenters import iso
+from checkout.services.receipts import receipt_for
 from checkout.urls import header_url, origin_of, with_query
 from checkout.web.forms import ActionForm
 from checkout.webhooks import REDIRECT_FIELDS, sign_fields
@@ -161,6 +162,7 @@ def page_context(
         "checking": checking is not None,
         "not_seen": not_seen is not None,
         "utr_note": utr_note,  # what the customer's UTR came to (UTR_NOTES)
+        "receipt": receipt_for(gateway.store, settings, session),  # None until completed
         # A silent relay may never bring this payment's SMS: ask for the UTR instead.
         "relay_silent": not terminal
         and relays.relay_status(gateway.store, gateway.evidence, settings, now=clock.utcnow())

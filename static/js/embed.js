@@ -5,55 +5,135 @@
      UPICheckout.open(checkoutUrl, { onResult: function (r) { console.log(r.orderId, r.status); } });
    </script>
 
-   The merchant's origin must be listed in the gateway's ALLOWED_ORIGINS. */
+   onResult gets {orderId, status: "completed" | "cancelled" | "expired"} from the checkout,
+   or {status: "dismissed"} when the customer closes the window first (the close button,
+   Escape on this page or inside the checkout). The iframe reports its height and grows to
+   it; the page behind does not scroll while the window is open.
+
+   The merchant's origin must be listed in the gateway's ALLOWED_ORIGINS. The styles are
+   added as a constructed stylesheet (no inline style needed, so a strict style-src holds);
+   where that is missing, as a <style> element carrying options.nonce. */
 (function () {
   "use strict";
 
+  var PREFIX = "upi-checkout";
+  var DEFAULT_HEIGHT = 720;
+  var CSS = [
+    ".upi-checkout-overlay{position:fixed;inset:0;z-index:2147483647;display:flex;overflow-y:auto;",
+    "padding:16px;box-sizing:border-box;background:rgba(0,0,0,.55);overscroll-behavior:contain}",
+    ".upi-checkout-panel{position:relative;margin:auto;width:min(420px,100%);flex:none}",
+    ".upi-checkout-frame{display:block;width:100%;height:" + DEFAULT_HEIGHT + "px;border:0;",
+    "border-radius:12px;background:#fff;box-shadow:0 8px 32px rgba(0,0,0,.35)}",
+    ".upi-checkout-close{position:absolute;top:-14px;right:-14px;width:44px;height:44px;margin:0;",
+    "padding:0;display:flex;align-items:center;justify-content:center;border:2px solid #fff;",
+    "border-radius:50%;background:#1f2937;color:#fff;font:600 24px/1 system-ui,sans-serif;",
+    "cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.4)}",
+    ".upi-checkout-close:hover{background:#111827}",
+    ".upi-checkout-close:focus{outline:none}",
+    ".upi-checkout-close:focus-visible{outline:3px solid #fbbf24;outline-offset:2px}",
+    "@media (max-width:460px){.upi-checkout-overlay{padding:0}",
+    ".upi-checkout-panel{width:100%}.upi-checkout-frame{border-radius:0}",
+    ".upi-checkout-close{top:8px;right:8px}}"
+  ].join("");
+
+  var styled = false;
+
+  function addStyles(nonce) {
+    if (styled) { return; }
+    styled = true;
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
+      return;
+    } catch (e) { /* an older browser: a <style> element instead */ }
+    var style = document.createElement("style");
+    if (nonce) { style.setAttribute("nonce", nonce); }
+    style.textContent = CSS;
+    document.head.appendChild(style);
+  }
+
   function open(url, options) {
     options = options || {};
+    addStyles(options.nonce);
     var target = new URL(url, window.location.href);
     target.searchParams.set("embed", "1");
+    var title = options.title || "UPI payment";
+    var reported = false;
+    var closed = false;
+    var before = document.activeElement;
+    var root = document.documentElement;
+    var kept = { html: root.style.overflow, body: document.body.style.overflow };
 
     var overlay = document.createElement("div");
+    overlay.className = "upi-checkout-overlay";
     overlay.setAttribute("role", "dialog");
     overlay.setAttribute("aria-modal", "true");
-    overlay.setAttribute("aria-label", options.title || "UPI payment");
-    overlay.style.cssText = "position:fixed;inset:0;background:rgba(0,0,0,.55);display:flex;" +
-      "align-items:center;justify-content:center;z-index:2147483647";
+    overlay.setAttribute("aria-label", title);
+
+    var panel = document.createElement("div");
+    panel.className = "upi-checkout-panel";
 
     var frame = document.createElement("iframe");
+    frame.className = "upi-checkout-frame";
     frame.src = target.toString();
-    frame.title = options.title || "UPI payment";
-    frame.style.cssText = "width:min(420px,100vw);height:min(720px,100vh);border:0;border-radius:12px;background:#fff";
+    frame.title = title;
 
     var close = document.createElement("button");
     close.type = "button";
-    close.textContent = "Close";
-    close.setAttribute("aria-label", "Close the payment window");
-    close.style.cssText = "position:absolute;top:12px;right:12px;min-height:44px;padding:8px 14px;font:inherit";
+    close.className = "upi-checkout-close";
+    close.textContent = "\u00d7";
+    close.setAttribute("aria-label", options.closeLabel || "Close the payment window");
+
+    function report(result) {
+      if (reported) { return; }
+      reported = true;
+      if (options.onResult) { options.onResult(result); }
+    }
 
     function finish() {
+      if (closed) { return; }
+      closed = true;
       window.removeEventListener("message", onMessage);
       document.removeEventListener("keydown", onKey);
       if (overlay.parentNode) { overlay.parentNode.removeChild(overlay); }
+      root.style.overflow = kept.html;
+      document.body.style.overflow = kept.body;
+      if (before && before.focus) { before.focus(); }
+    }
+
+    /* The customer closed it before any result: the merchant hears "dismissed". */
+    function dismiss() {
+      report({ status: "dismissed" });
+      finish();
     }
 
     function onMessage(event) {
+      // Only the gateway's own page in this very frame may speak to us.
       if (event.origin !== target.origin || event.source !== frame.contentWindow) { return; }
       var data = event.data || {};
-      if (data.type !== "upi-checkout") { return; }
-      if (options.onResult) { options.onResult({ orderId: data.orderId, status: data.status }); }
-      if (options.closeOnResult !== false) { setTimeout(finish, options.closeDelayMs || 1500); }
+      if (data.type === PREFIX) {
+        report({ orderId: data.orderId, status: data.status });
+        if (options.closeOnResult !== false) { setTimeout(finish, options.closeDelayMs || 1500); }
+      } else if (data.type === PREFIX + ":height") {
+        var height = Math.ceil(Number(data.height));
+        if (height > 0 && height < 20000) { frame.style.height = height + "px"; }
+      } else if (data.type === PREFIX + ":close") {
+        dismiss();
+      }
     }
 
-    function onKey(event) { if (event.key === "Escape") { finish(); } }
+    function onKey(event) { if (event.key === "Escape") { dismiss(); } }
 
-    close.addEventListener("click", finish);
+    close.addEventListener("click", dismiss);
     window.addEventListener("message", onMessage);
     document.addEventListener("keydown", onKey);
-    overlay.appendChild(frame);
-    overlay.appendChild(close);
+    panel.appendChild(close);
+    panel.appendChild(frame);
+    overlay.appendChild(panel);
     document.body.appendChild(overlay);
+    root.style.overflow = "hidden";
+    document.body.style.overflow = "hidden";
     frame.focus();
     return { close: finish };
   }

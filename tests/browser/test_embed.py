@@ -3,6 +3,7 @@ hears the result by postMessage; any other origin cannot frame the checkout at a
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -118,4 +119,95 @@ def test_the_plain_pay_page_cannot_be_framed_even_by_an_allowed_origin(
     assert frame.url != created["url"]
     assert frame.locator("#checkout").count() == 0
     assert any("frame-ancestors 'none'" in e for e in browser_log.entries), browser_log.entries
+    browser_log.assert_clean()
+
+
+def _open_embedded(live: LiveGateway, merchant: Site, page: Page, amount: int) -> dict[str, Any]:
+    created = live.create_checkout(amount=amount)
+    page.goto(f"{merchant.origin}/parent?checkout={quote(created['url'], safe='')}")
+    frame = page.frame_locator("iframe[title='UPI payment']")
+    expect(frame.locator("#checkout")).to_have_attribute("data-status", "pending")
+    return created
+
+
+def _scroll_locked(page: Page) -> bool:
+    return bool(
+        page.evaluate(
+            "['html', 'body'].every(t => getComputedStyle(document.querySelector(t)).overflow"
+            " === 'hidden')"
+        )
+    )
+
+
+def test_the_close_button_reports_dismissed_and_unlocks_the_page(
+    live: LiveGateway, merchant: Site, page: Page, browser_log: BrowserLog
+) -> None:
+    created = _open_embedded(live, merchant, page, 59)
+    dialog = page.get_by_role("dialog", name="UPI payment")
+    assert _scroll_locked(page)  # the page behind does not scroll while the window is open
+    close = dialog.get_by_role("button", name="Close the payment window")
+    expect(close).to_be_visible()
+    # Styled, inside the modal beside the checkout: a 44 px target, not a native grey button.
+    box = close.bounding_box()
+    assert box is not None and round(box["width"]) >= 44 and round(box["height"]) >= 44
+    assert close.evaluate("e => getComputedStyle(e).borderRadius") == "50%"
+    close.focus()
+    page.keyboard.press("Tab")  # focus moves into the checkout frame; back with Shift+Tab
+    page.keyboard.press("Shift+Tab")
+    assert close.evaluate("e => e.matches(':focus-visible')")
+    assert close.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+
+    close.click()
+    expect(dialog).to_have_count(0)
+    assert page.evaluate("window.__result") == {"status": "dismissed"}
+    assert not _scroll_locked(page)
+    assert live.status(created["orderId"]) == "pending"  # closing is not cancelling
+    browser_log.assert_clean()
+
+
+def test_escape_inside_the_frame_closes_the_window(
+    live: LiveGateway, merchant: Site, page: Page, browser_log: BrowserLog
+) -> None:
+    _open_embedded(live, merchant, page, 60)
+    frame = page.frame_locator("iframe[title='UPI payment']")
+    frame.get_by_role("button", name="I've paid").focus()  # focus is inside the iframe
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="UPI payment")).to_have_count(0)
+    assert page.evaluate("window.__result") == {"status": "dismissed"}
+    assert not _scroll_locked(page)
+    browser_log.assert_clean()
+
+
+def test_escape_on_the_merchant_page_closes_the_window(
+    live: LiveGateway, merchant: Site, page: Page, browser_log: BrowserLog
+) -> None:
+    _open_embedded(live, merchant, page, 63)
+    page.get_by_role("button", name="Close the payment window").focus()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="UPI payment")).to_have_count(0)
+    assert page.evaluate("window.__result") == {"status": "dismissed"}
+    browser_log.assert_clean()
+
+
+def test_the_frame_grows_to_its_content(
+    live: LiveGateway, merchant: Site, page: Page, browser_log: BrowserLog
+) -> None:
+    created = _open_embedded(live, merchant, page, 64)
+    iframe = page.locator("iframe[title='UPI payment']")
+    # From the 720 px default to the page's own height, as the frame reports it.
+    page.wait_for_function(
+        "document.querySelector(\"iframe[title='UPI payment']\").style.height !== ''"
+    )
+    inner = iframe.content_frame
+    wanted = inner.locator("html").evaluate("e => Math.ceil(e.getBoundingClientRect().height)")
+    box = iframe.bounding_box()
+    assert box is not None and abs(box["height"] - wanted) <= 1 and wanted != 720
+    # The content changes (paid: the receipt replaces the QR): the frame follows.
+    live.credit(created["orderId"])
+    page.wait_for_function("window.__result !== null")
+    expect(inner.locator("#checkout")).to_have_attribute("data-status", "completed")
+    page.wait_for_function(
+        "h => document.querySelector(\"iframe[title='UPI payment']\").style.height !== h",
+        arg=f"{wanted}px",
+    )
     browser_log.assert_clean()
