@@ -54,6 +54,9 @@ class EventType(StrEnum):
     CHECKOUT_REFUNDED = "checkout.refunded"  # money recorded as sent back to the payer
     CREDIT_UNATTRIBUTED = "credit.unattributed"
     RELAY_SILENT = "relay.silent"
+    # Sent only when the owner asks for one (console Settings), to one endpoint; never
+    # subscribed to, so no endpoint's list of events names it.
+    WEBHOOK_TEST = "webhook.test"
 
 
 class DeliveryStatus(StrEnum):

@@ -76,7 +76,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = tuple(EventType)
+# What an endpoint subscribes to: every type but the test event, which is sent on request.
+EVENT_TYPES = tuple(e for e in EventType if e != EventType.WEBHOOK_TEST)
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(seconds=10)
 LAST_RETRY = timedelta(hours=6)

@@ -68,6 +68,14 @@ class LinkStore:
     def link_by_slug(self, slug: str) -> PaymentLink | None:
         return PaymentLink.objects(slug=slug, active=True).first()
 
+    def links(self, *, limit: int = 200) -> list[PaymentLink]:
+        """Newest first, disabled ones included (the console lists both)."""
+        return list(PaymentLink.objects.order_by("-createdAt").limit(limit))
+
+    def disable_link(self, slug: str) -> bool:
+        """One conditional update: False when no active link has this slug."""
+        return PaymentLink.objects(slug=slug, active=True).update_one(set__active=False) == 1
+
     def ensure_link(self, link: PaymentLink, now: datetime) -> PaymentLink:
         """Create a link if its slug is free (the demo link at start-up); keep an existing one."""
         self.ensure_indexes()
