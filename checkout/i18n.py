@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale
 
 from checkout.config import Settings
@@ -27,6 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRANSLATIONS = os.path.join(ROOT, "translations")
 SOURCE_LANGUAGE = "en"
 ENGLISH_ONLY_BLUEPRINTS = frozenset({"admin"})
+CARRY_LANG_PREFIX = "pay."  # the customer pages' endpoints
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -94,6 +95,16 @@ def init_i18n(app: Flask, settings: Settings) -> None:
                 httponly=True,
             )
         return response
+
+    @app.url_defaults
+    def _carry_choice(endpoint: str, values: dict[str, Any]) -> None:
+        # In an iframe the browser may drop our cookie: the pay pages' own links, forms and
+        # poll URLs carry the `?lang=` they were asked in, so htmx swaps keep the language.
+        if not has_request_context() or not endpoint.startswith(CARRY_LANG_PREFIX):
+            return
+        asked = request.args.get("lang", "")
+        if asked in languages and "lang" not in values:
+            values["lang"] = asked
 
     # Amounts in templates: Indian grouping (₹1,00,000.00) whatever the language.
     app.jinja_env.filters["rupees"] = display_rupees

@@ -119,6 +119,20 @@ def test_the_htmx_status_fragment_follows_the_cookie(client: FlaskClient) -> Non
     assert "UPI ऐप से भुगतान करें" in fragment
 
 
+def test_without_cookies_the_pages_own_urls_carry_the_language(app: Flask) -> None:
+    """An iframe whose browser blocks our cookie: poll and form URLs keep ?lang=hi."""
+    client = app.test_client(use_cookies=False)
+    page = _page(client)
+    html = _text(client.get(f"{page}?lang=hi&embed=1"))
+    poll = re.search(r'hx-get="([^"]+)"', html)
+    assert poll and "lang=hi" in poll.group(1), html
+    fragment = client.get(f"{page}/status?lang=hi&embed=1", headers={"HX-Request": "true"})
+    assert "UPI ऐप से भुगतान करें" in _text(fragment)
+    cancel = re.search(r'action="([^"]*/cancel[^"]*)"', html)
+    assert cancel and "lang=hi" in cancel.group(1)
+    assert "lang=" not in re.search(r'hx-get="([^"]+)"', _text(client.get(page))).group(1)  # type: ignore[union-attr]
+
+
 def test_unsupported_lang_falls_back_to_the_default(client: FlaskClient) -> None:
     page = _page(client)
     response = client.get(f"{page}?lang=xx", headers={"Accept-Language": "xx"})
