@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -167,3 +168,15 @@ def test_rows_go_out_in_chunks() -> None:
 def test_the_exports_page_links_both_downloads(staff: str, client: FlaskClient) -> None:
     page = client.get("/admin/exports").get_data(as_text=True)
     assert CHECKOUTS in page and EVIDENCE in page and "evidenceKeys" in page
+
+
+def test_the_payments_page_offers_its_filters_as_a_download(
+    staff: str, client: FlaskClient
+) -> None:
+    _open(client, "ORD-EXP5", "42")
+    page = client.get("/admin/checkouts?status=pending&min=40").get_data(as_text=True)
+    link = re.search(r'href="(/admin/exports/checkouts\.csv\?[^"]+)"', page)
+    assert link, page
+    url = link.group(1).replace("&amp;", "&")
+    assert "status=pending" in url and "min=40" in url
+    assert [row["orderId"] for row in _rows(client, url)] == ["ORD-EXP5"]
