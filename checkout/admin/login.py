@@ -114,8 +114,7 @@ def setup() -> Any:
     form = SetupForm()
     # Without ADMIN_SECRET the proof is the start-up token, carried from the printed URL.
     token = "" if with_secret else (request.args.get("token") or form.proof.data or "")
-    error = None
-    status = 200
+    error, status, headers = None, 200, {}
     if form.validate_on_submit():
         try:
             users.setup_first_owner(
@@ -129,20 +128,24 @@ def setup() -> Any:
                 now=clock.utcnow(),
             )
         except ServiceError as exc:
-            error, status = exc.message, exc.status
+            error, status, headers = exc.message, exc.status, exc.headers()
         else:
             flash("The owner account is ready: sign in.")
             return redirect(url_for("admin.login"))
     elif request.method == "POST":
         status = 400
-    return render_template(
-        "admin/setup.html",
-        done=False,
-        form=form,
-        with_secret=with_secret,
-        token=token,
-        error=error,
-    ), status
+    return (
+        render_template(
+            "admin/setup.html",
+            done=False,
+            form=form,
+            with_secret=with_secret,
+            token=token,
+            error=error,
+        ),
+        status,
+        headers,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -189,8 +189,11 @@ def setup_first_owner(
     """The first owner, by whoever holds ADMIN_SECRET (or, without one, the start-up token)."""
     if not setup_open(users):
         raise Conflict(SETUP_DONE)
+    # Guesses at the secret count against the IP, like wrong passwords.
+    _refuse_if_locked(users, (f"ip:{ip}",), now)
     expected = settings.admin_secret or _SETUP_TOKEN
     if not hmac.compare_digest(proof.encode(), expected.encode()):
+        users.count_failure(f"ip:{ip}", now=now, length=WINDOW)
         store.audit("console_setup_refused", now=now, ip=ip, details={"email": email[:254]})
         what = "ADMIN_SECRET" if settings.admin_secret else "setup link"
         raise Forbidden(f"That is not the {what}.", field="proof")

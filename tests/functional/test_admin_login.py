@@ -139,6 +139,12 @@ def test_without_admin_secret_the_startup_token_makes_the_first_owner_only(
     token = _token(client, url)
     form = {"csrf_token": token, "email": OWNER_EMAIL, "password": PASSWORD, "confirm": PASSWORD}
     assert client.post("/admin/setup", data={**form, "proof": "guess"}).status_code == 403
+    for attempt in range(4):  # guesses count against the IP: the sixth is refused
+        guess = client.post("/admin/setup", data={**form, "proof": f"guess {attempt}"})
+        assert guess.status_code == 403
+    locked = client.post("/admin/setup", data={**form, "proof": users.setup_token()})
+    assert locked.status_code == 429 and "Retry-After" in locked.headers
+    LoginFailure.objects.delete()  # as if the window had passed
     assert (
         client.post("/admin/setup", data={**form, "proof": users.setup_token()}).status_code == 302
     )
