@@ -318,6 +318,9 @@ def _confirm_cancel(session: Checkout) -> Response:
         return make_response(render_template("pay/partials/cancel_confirm.html", **context))
     if is_embed():
         g.frame_ancestors = current_gateway().settings.allowed_origins
+    # "Yes, cancel" ends in a redirect to the merchant, which form-action must allow.
+    merchant_urls = (session.returnUrl, session.cancelUrl)
+    g.form_targets = {origin for url in merchant_urls if url and (origin := origin_of(url))}
     return make_response(render_template("pay/cancel_confirm.html", **context))
 
 

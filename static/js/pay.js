@@ -190,7 +190,8 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var elt = event.detail.elt;
     if (!isPoll(elt)) { setBusy(submitterOf(elt), false); }
-    if (event.detail.successful && errorFrom && errorFrom === (isPoll(elt) ? "poll" : "action") && !holdError) {
+    var said = event.detail.xhr && event.detail.xhr.__paySaid;
+    if (event.detail.successful && !said && errorFrom && errorFrom === (isPoll(elt) ? "poll" : "action") && !holdError) {
       clearError(false);
     }
   });
@@ -266,10 +267,25 @@
     errorFrom = null;
   }
 
-  document.addEventListener("htmx:responseError", function (event) {
+  function failed(elt, xhr) {
+    if (!xhr || xhr.__paySaid) { return; }
+    xhr.__paySaid = true;
+    showError(elt, wordsFor(xhr), xhr.status === 429 ? retryAfterSeconds(xhr) : null);
+  }
+
+  /* A 4xx/5xx answer is said here, before htmx would swap it: nothing is swapped, and
+     htmx is told it was handled (it logs every unhandled responseError as a console
+     error). htmx:responseError stays as the catch-all should anything else get there. */
+  document.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr;
-    var hold = xhr && xhr.status === 429 ? retryAfterSeconds(xhr) : null;
-    showError(event.detail.elt, wordsFor(xhr), hold);
+    if (!xhr || xhr.status < 400) { return; }
+    failed(event.detail.elt, xhr);
+    event.detail.shouldSwap = false;
+    event.detail.isError = false;
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    failed(event.detail.elt, event.detail.xhr);
   });
 
   function offline(event) { showError(event.detail.elt, WORDS.offline, null); }

@@ -62,6 +62,7 @@ def test_cancel_shows_the_cancelled_page(
     created = live.create_checkout(amount=61)
     page.goto(created["url"])
     page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Yes, cancel").click()  # cancel asks first
     expect(page.get_by_role("heading", level=1)).to_have_text("Checkout cancelled")
     expect(page.locator("#checkout")).to_have_attribute("data-status", "cancelled")
     expect(page.locator("img.qr")).to_have_count(0)
@@ -79,6 +80,7 @@ def test_cancel_sends_the_customer_to_the_cancel_url(
     )
     page.goto(created["url"])
     page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Yes, cancel").click()  # cancel asks first
     page.wait_for_url(f"{merchant.origin}/cancel?**")
     query = parse_qs(urlsplit(page.url).query)
     assert query["cart"] == ["7"]  # the merchant's own parameters are kept
@@ -96,6 +98,7 @@ def test_cancel_without_javascript_goes_to_the_cancel_url(
     page = new_page(java_script_enabled=False)
     page.goto(created["url"])
     page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Yes, cancel").click()  # cancel asks first
     page.wait_for_url(f"{merchant.origin}/cancel?**")
     assert parse_qs(urlsplit(page.url).query)["status"] == ["cancelled"]
     browser_log.assert_clean()
