@@ -135,7 +135,9 @@ def timeline(store: Store, session: PaymentSession, *, tz: str) -> list[Moment]:
         parts += [f"from {credit.payer}"] if credit.payer else []
         seen = credit.observedAt
         moments.append(Moment(seen, local_text(seen, tz), "Evidence seen", " · ".join(parts)))
-    return sorted(moments, key=lambda moment: moment.at)
+    # At one second, the story's order: created, then the evidence, then what it caused.
+    rank = {"Created": 0, "Evidence seen": 1}
+    return sorted(moments, key=lambda moment: (moment.at, rank.get(moment.title, 2)))
 
 
 def _facts(session: PaymentSession, *, tz: str) -> list[tuple[str, str]]:

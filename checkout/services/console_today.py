@@ -154,7 +154,7 @@ def today(store: Store, provider: WalletProvider, settings: Settings, *, now: da
         periods=periods,
         chart=chart(daily),
         attention=attention(now=now),
-        health=source_health(report.get("checks", {})),
+        health=source_health(report.get("checks", {}), tz=tz),
         health_status=str(report.get("status", "down" if status >= 500 else "ok")),
     )
 
@@ -260,7 +260,7 @@ _SOURCE_NAMES = {
 }
 
 
-def source_health(checks: dict[str, Any]) -> list[SourceHealth]:
+def source_health(checks: dict[str, Any], *, tz: str) -> list[SourceHealth]:
     """/health's checks, one row per evidence source, in words."""
     rows = []
     for key, name in _SOURCE_NAMES.items():
@@ -270,17 +270,27 @@ def source_health(checks: dict[str, Any]) -> list[SourceHealth]:
         if isinstance(check, str):  # the relay check is a bare status
             rows.append(SourceHealth(name, check, ""))
             continue
-        rows.append(SourceHealth(name, str(check.get("status", "unknown")), _detail(key, check)))
+        status = str(check.get("status", "unknown"))
+        rows.append(SourceHealth(name, status, _detail(key, check, tz)))
     return rows
 
 
-def _detail(key: str, check: dict[str, Any]) -> str:
+def _when(text: object, tz: str) -> str:
+    """An ISO time from /health on the merchant's clock."""
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        return str(text or "")
+    return local_days.to_local(moment, tz).strftime("%d %b, %H:%M")
+
+
+def _detail(key: str, check: dict[str, Any], tz: str) -> str:
     if key == "provider":
         parts = [str(check.get("name") or "")]
         if check.get("consecutiveFailures"):
             parts.append(f"{check['consecutiveFailures']} failed reads: {check.get('lastError')}")
         elif check.get("lastOkAt"):
-            parts.append(f"last read {check['lastOkAt']}")
+            parts.append(f"last read {_when(check['lastOkAt'], tz)}")
         return "; ".join(p for p in parts if p)
     if key == "evidence":
         if check.get("source") == "history":
@@ -290,7 +300,9 @@ def _detail(key: str, check: dict[str, Any]) -> str:
         return "in memory" if check.get("inMemory") else "MongoDB"
     if key == "mailbox":
         failures = check.get("consecutiveFailures")
-        return f"{failures} failed polls" if failures else str(check.get("lastOkAt") or "")
+        if failures:
+            return f"{failures} failed polls"
+        return f"last read {_when(check['lastOkAt'], tz)}" if check.get("lastOkAt") else ""
     return ""
 
 

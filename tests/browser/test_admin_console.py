@@ -1,0 +1,122 @@
+"""The console's Today and Payments pages in Chromium: search by e-mail and by UTR, open a
+checkout's page, and screenshots at 360 px and 1280 px (test-artifacts/console/)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from checkout import clock
+from checkout.services import users
+from checkout.storage.models import WalletCredit
+from checkout.storage.users import User
+from tests.browser.conftest import ARTIFACTS, BrowserLog, LiveGateway
+
+pytestmark = pytest.mark.browser
+
+SHOTS = ARTIFACTS / "console"
+PASSWORD = "correct horse battery staple 7"
+
+
+@pytest.fixture
+def staff(live: LiveGateway) -> Iterator[str]:
+    """A staff user of its own (staff may see and act on payments), removed afterwards."""
+    email = f"staff-{secrets.token_hex(4)}@shop.test"
+    users.create_user(
+        live.gateway.users,
+        live.gateway.store,
+        email=email,
+        password=PASSWORD,
+        role="staff",
+        by="test",
+        now=clock.utcnow(),
+    )
+    yield email
+    User.objects(email=email).delete()
+
+
+def _shots(page: Page, name: str) -> None:
+    """The page as a phone (360 px) and as a desk (1280 px) shows it; nothing sticks out."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    assert size is not None
+    for width in (360, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+        page.screenshot(path=str(Path(SHOTS / f"{name}-{width}.png")), full_page=True)
+    page.set_viewport_size(size)
+
+
+def _search(page: Page, text: str) -> list[str]:
+    page.get_by_label("Search order, e-mail, phone, name or UTR").fill(text)
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"/admin/checkouts\?"))
+    rows = page.locator("table.payments tbody th[scope=row] a")
+    return [text.strip() for text in rows.all_inner_texts()]
+
+
+def test_search_by_email_and_utr_then_open_the_checkout(
+    live: LiveGateway,
+    new_page: Callable[..., Page],
+    browser_log: BrowserLog,
+    staff: str,
+) -> None:
+    tag = secrets.token_hex(3).upper()
+    by_email, by_utr = f"ORD-CON-{tag}-1", f"ORD-CON-{tag}-2"
+    email = f"meera.{tag.lower()}@example.com"
+    live.create_checkout(
+        orderId=by_email, amount=349, customer={"email": email, "name": "Meera Iyer"}
+    )
+    live.create_checkout(orderId=by_utr, amount=412)
+    sms = live.http.post(f"{live.url}/api/sandbox/sms", json={"orderId": by_utr}, timeout=10)
+    assert sms.status_code == 200, sms.text
+    live.wait_for_status(by_utr, "completed")
+    credit = WalletCredit.objects(orderIds=by_utr).first()
+    assert credit is not None and credit.rrn
+
+    page = new_page()
+    page.goto(f"{live.url}/admin/checkouts")
+    expect(page).to_have_url(re.compile(r"/admin/login\?next=/admin/checkouts"))
+    page.get_by_label("E-mail").fill(staff)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payments")
+
+    assert _search(page, email.upper()) == [by_email]
+    expect(page.get_by_role("cell", name=re.compile("Meera Iyer"))).to_be_visible()
+    _shots(page, "payments-search")
+    assert _search(page, str(credit.rrn)) == [by_utr]
+
+    page.get_by_role("link", name=by_utr).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Checkout {by_utr}")
+    timeline = page.locator("ol.timeline")
+    expect(timeline).to_contain_text("Created")
+    expect(timeline).to_contain_text("Evidence seen")
+    expect(timeline).to_contain_text(f"RRN {credit.rrn}")
+    expect(timeline).to_contain_text("Completed")
+    expect(page.get_by_role("link", name="Record a refund…")).to_be_visible()
+    link = page.get_by_label("Pay link")
+    expect(link).to_have_value(re.compile(rf"^{re.escape(live.url)}/pay/"))
+    copy = page.get_by_role("button", name="Copy")
+    expect(copy).to_be_visible()  # shown only when the script could run
+    copy.click()
+    expect(page.locator(".copy-status")).to_have_text(re.compile(r"Copied\.|Select and copy"))
+    _shots(page, "checkout")
+
+    page.get_by_role("link", name="Payments").first.click()
+    browser_log.allow(r"status of 400 .*colour=blue")  # the refusal below, on purpose
+    page.goto(f"{live.url}/admin/checkouts?colour=blue")
+    expect(page.get_by_role("alert")).to_contain_text("colour")
+
+    page.get_by_role("link", name="Today").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Today")
+    chart = page.get_by_role("img", name=re.compile("Takings per day"))
+    expect(chart).to_be_visible()
+    expect(page.get_by_role("heading", name="Needs attention")).to_be_visible()
+    _shots(page, "today")
+    browser_log.assert_clean()
