@@ -41,6 +41,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 # A second allowed origin nobody serves: an embedded page must not post to it.
 OTHER_ALLOWED_ORIGIN = "http://shop.test"
 WAIT_MS = 15_000
+BRAND_LOGO = ROOT / "tests" / "data" / "brand-logo.svg"
+BRAND_COLOR = "#ff6b35"
 
 # Records what a page's own code cannot hide from us: CSP violations in any frame.
 CSP_RECORDER = """
@@ -100,7 +102,7 @@ class SiteHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
-        if parts.path in ("/return", "/cancel"):
+        if parts.path in ("/return", "/cancel", "/shop", "/policy"):
             title = "Back at the shop"
             body = f"<h1>{title}</h1><p id='where'>{html.escape(parts.path)}</p>"
         elif parts.path == "/parent":
@@ -261,6 +263,14 @@ def live(
         log_dir=str(tmp_path_factory.mktemp("browser-logs")),
         mongodb_db_name=f"browser_{uuid.uuid4().hex[:12]}",
         secret_key="browser-test-secret-key",
+        # The merchant's brand on every customer page (a colour too light for the light theme,
+        # so the derived shade is what axe checks there).
+        merchant_logo=str(BRAND_LOGO),
+        merchant_brand_color=BRAND_COLOR,
+        merchant_support_email="help@chai.example",
+        merchant_support_phone="+91 98765 43210",
+        merchant_policy_url=f"{merchant.origin}/policy",
+        merchant_site_url=f"{merchant.origin}/shop",
     ).validated()
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -81,7 +81,7 @@ def test_the_brand_is_on_the_pay_page_and_the_link_page(
         html = page.get_data(as_text=True)
         assert page.status_code == 200
         assert 'class="brand-logo" src="/brand/logo?v=' in html
-        assert 'href="/brand.css?v=' in html
+        assert "<style nonce=" in html and "--accent: #" in html
         assert 'href="mailto:help@shop.example"' in html
         assert 'href="tel:+919876543210"' in html
         assert 'href="https://shop.example/policy"' in html
@@ -121,14 +121,14 @@ def test_a_logo_that_cannot_be_shown_is_refused_at_start(
         create_app(settings.with_overrides(merchant_logo=str(tmp_path / name)))
 
 
-def test_the_brand_css_gives_each_theme_a_shade_that_passes(make_client: Any) -> None:
+def test_the_brand_style_gives_each_theme_a_shade_that_passes(make_client: Any) -> None:
     client = make_client(merchant_brand_color="#ffcc00")
-    html = client.get("/l/demo").get_data(as_text=True)
-    href = html.split('href="/brand.css', 1)[1].split('"', 1)[0]
-    response = client.get("/brand.css" + href.replace("&amp;", "&"))
-    assert response.mimetype == "text/css"
-    assert response.cache_control.max_age == 86400
-    css = response.get_data(as_text=True)
+    response = client.get("/l/demo")
+    html = response.get_data(as_text=True)
+    nonce = response.headers["Content-Security-Policy"].split("style-src 'self' 'nonce-")[1]
+    opening = f'<style nonce="{nonce.split(chr(39))[0]}">'
+    assert opening in html  # the page's CSP nonce: no 'unsafe-inline' needed
+    css = html.split(opening, 1)[1].split("</style>", 1)[0]
     light_part, dark_part = css.split("prefers-color-scheme: dark")
     light = light_part.split("--accent: ", 1)[1][:7]
     dark = dark_part.split("--accent: ", 1)[1][:7]
@@ -139,7 +139,7 @@ def test_the_brand_css_gives_each_theme_a_shade_that_passes(make_client: Any) ->
 
 def test_without_brand_settings_nothing_is_added(client: FlaskClient) -> None:
     html = client.get("/l/demo").get_data(as_text=True)
-    assert "brand.css" not in html and "brand-logo" not in html and "brand-footer" not in html
+    assert "<style" not in html and "brand-logo" not in html and "brand-footer" not in html
 
 
 def test_an_error_page_of_a_checkout_leads_to_its_cancel_url(make_client: Any) -> None:
@@ -227,6 +227,15 @@ def test_the_amount_can_be_copied_as_the_app_takes_it(client: FlaskClient) -> No
     _, path = open_checkout(client, amount="1018.5")
     html = client.get(path).get_data(as_text=True)
     assert 'data-copy="1018.50"' in html
+
+
+def test_the_app_buttons_carry_inline_icons(client: FlaskClient) -> None:
+    _, path = open_checkout(client)
+    html = client.get(path).get_data(as_text=True)
+    buttons = html.split('<ul class="app-links"', 1)[1].split("</ul>", 1)[0]
+    assert buttons.count('<svg aria-hidden="true" focusable="false" width="20" height="20" ') == 4
+    for name in ("GPay", "PhonePe", "Paytm", "BHIM"):
+        assert f"</svg>{name}</a>" in buttons
 
 
 def test_the_sandbox_says_so_once(client: FlaskClient) -> None:
