@@ -7,6 +7,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,6 +19,16 @@ from checkout.storage.users import User
 from tests.browser.conftest import ARTIFACTS, BrowserLog, LiveGateway
 
 pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+# WCAG 2.1 A and AA, plus axe's best practices (landmarks, headings, page title).
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
+  }));
+}"""
 
 SHOTS = ARTIFACTS / "console"
 PASSWORD = "correct horse battery staple 7"
@@ -52,6 +63,15 @@ def _shots(page: Page, name: str) -> None:
     page.set_viewport_size(size)
 
 
+def _sign_in(page: Page, live: LiveGateway, email: str, path: str) -> None:
+    page.goto(f"{live.url}{path}")
+    expect(page).to_have_url(re.compile(r"/admin/login\?next="))
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live.url}{path}")
+
+
 def _search(page: Page, text: str) -> list[str]:
     page.get_by_label("Search order, e-mail, phone, name or UTR").fill(text)
     page.get_by_role("button", name="Show").click()
@@ -80,11 +100,7 @@ def test_search_by_email_and_utr_then_open_the_checkout(
     assert credit is not None and credit.rrn
 
     page = new_page()
-    page.goto(f"{live.url}/admin/checkouts")
-    expect(page).to_have_url(re.compile(r"/admin/login\?next=/admin/checkouts"))
-    page.get_by_label("E-mail").fill(staff)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    _sign_in(page, live, staff, "/admin/checkouts")
     expect(page.get_by_role("heading", level=1)).to_have_text("Payments")
 
     assert _search(page, email.upper()) == [by_email]
@@ -119,4 +135,37 @@ def test_search_by_email_and_utr_then_open_the_checkout(
     expect(chart).to_be_visible()
     expect(page.get_by_role("heading", name="Needs attention")).to_be_visible()
     _shots(page, "today")
+    browser_log.assert_clean()
+
+
+def test_today_payments_and_a_checkout_pass_axe_light_and_dark(
+    live: LiveGateway,
+    new_page: Callable[..., Page],
+    browser_log: BrowserLog,
+    staff: str,
+) -> None:
+    tag = secrets.token_hex(3).upper()
+    pending = live.create_checkout(orderId=f"ORD-AXE-{tag}", amount=377)
+    paths = [
+        "/admin/",
+        "/admin/checkouts",
+        "/admin/checkouts?colour=blue",
+        f"/admin/checkouts/{pending['orderId']}",
+        f"/admin/checkouts/{pending['orderId']}/cancel",
+    ]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for scheme in ("light", "dark"):
+        page = new_page(bypass_csp=True, color_scheme=scheme)
+        _sign_in(page, live, staff, "/admin/")
+        for path in paths:
+            page.goto(f"{live.url}{path}")
+            page.locator("details.chart-table").evaluate_all(
+                "nodes => nodes.forEach(n => { n.open = true; })"
+            )
+            page.add_script_tag(path=str(AXE))
+            violations: list[dict[str, Any]] = page.evaluate(RUN_AXE, TAGS)
+            if violations:
+                found[f"{path} ({scheme})"] = violations
+    assert not found, found
+    browser_log.allow(r"status of 400 .*colour=blue")
     browser_log.assert_clean()
