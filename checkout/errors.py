@@ -13,10 +13,12 @@ catalogue has it, and keeps the English words otherwise.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from pymongo.errors import ConnectionFailure
@@ -45,9 +47,64 @@ PAGE_MESSAGES = (
 )
 
 
+def _link_full(found: re.Match[str]) -> str:
+    minutes = int(found["minutes"])
+    return ngettext(
+        "%(capacity)s checkouts from this link are waiting for payment right now, the most it "
+        "keeps open at once. Please try again in about %(num)d minute.",
+        "%(capacity)s checkouts from this link are waiting for payment right now, the most it "
+        "keeps open at once. Please try again in about %(num)d minutes.",
+        minutes,
+        capacity=found["capacity"],
+    )
+
+
+def _amounts_held(found: re.Match[str]) -> str:
+    return ngettext(
+        "Every payable amount near this price is held by an open checkout right now, so no new "
+        "one can be told apart from them. Try again in about %(num)d minute.",
+        "Every payable amount near this price is held by an open checkout right now, so no new "
+        "one can be told apart from them. Try again in about %(num)d minutes.",
+        int(found["minutes"]),
+    )
+
+
+def _amount_range(found: re.Match[str]) -> str:
+    return gettext(
+        "Choose an amount from %(low)s to %(high)s", low=found["low"], high=found["high"]
+    )
+
+
+# Services word a few refusals with numbers in them (the API's words, in English); a page
+# reads them back by shape and says them in the customer's language.
+_SHAPED: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(
+            r"(?P<capacity>\d+) checkouts from this link are waiting for payment right now, the "
+            r"most it keeps open at once\. Please try again in about (?P<minutes>\d+) minutes?\."
+        ),
+        _link_full,
+    ),
+    (
+        re.compile(
+            r"Every payable amount near this price is held by an open checkout right now, so no "
+            r"new one can be told apart from them\. Try again in about (?P<minutes>\d+) minutes?\."
+        ),
+        _amounts_held,
+    ),
+    (re.compile(r"Choose an amount from (?P<low>₹[\d,.]+) to (?P<high>₹[\d,.]+)"), _amount_range),
+)
+
+
 def page_words(message: str) -> str:
     """The customer's words for an English message (gettext("") would be the catalogue header)."""
-    return gettext(message) if message else message
+    if not message:
+        return message
+    for shape, words in _SHAPED:
+        found = shape.fullmatch(message)
+        if found:
+            return words(found)
+    return gettext(message)
 
 
 def wants_json() -> bool:

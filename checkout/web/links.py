@@ -10,6 +10,7 @@ from flask import Response, g, make_response, redirect, render_template, request
 from flask import url_for as flask_url_for
 
 from checkout import clock
+from checkout.errors import page_words
 from checkout.extensions import csrf, limiter
 from checkout.gateway import client_ip, current_gateway
 from checkout.services import links
@@ -32,7 +33,7 @@ def _link_context(
         "form": form,
         "amount_hint": links.amount_hint(link),
         "settings": current_gateway().settings,
-        "unavailable": unavailable,
+        "unavailable": page_words(unavailable) if unavailable else None,
     }
 
 
@@ -82,7 +83,7 @@ def link_checkout(slug: str) -> Response | tuple[str, int]:
         return _link_unavailable(link, form, exc)
     except ServiceError as exc:
         if exc.field == "amount":
-            form.amount.errors = [exc.message]
+            form.amount.errors = [page_words(exc.message)]
             return _link_form_again(link, form)
         raise
     g.link_checkout_opened = True

@@ -22,6 +22,7 @@ from werkzeug.test import TestResponse
 
 from checkout import create_app
 from checkout.config import Settings
+from checkout.errors import page_words
 from checkout.gateway import EXTENSION_KEY
 from checkout.i18n import ROOT, TRANSLATIONS, available_languages, init_i18n, language_name
 from checkout.services import links
@@ -32,7 +33,7 @@ from tests.functional.conftest import create_ok
 HTML_LANG = re.compile(r'<html lang="([a-z]+)">')
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
-PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 HINDI_PO = os.path.join(TRANSLATIONS, "hi", "LC_MESSAGES", "messages.po")
 HINDI_MO = os.path.join(TRANSLATIONS, "hi", "LC_MESSAGES", "messages.mo")
 # The keywords `make catalogues` extracts with (Makefile, BABEL_KEYWORDS).
@@ -227,6 +228,46 @@ def test_link_form_labels_hint_and_errors_in_hindi(app: Flask, clock: Clock) -> 
     assert "राशि में कॉमा न लगाएँ" in html
 
 
+def test_a_full_link_and_a_wrong_amount_say_so_in_hindi(settings: Settings, clock: Clock) -> None:
+    for app in _app(settings, link_max_open=1):
+        repo = app.extensions[EXTENSION_KEY].links
+        links.create_link(
+            repo, title="Chai", min_paise=10000, max_paise=50000, slug="chai", now=clock()
+        )
+        client = app.test_client()
+
+        def post(amount: str, lang: str, client: FlaskClient = client) -> TestResponse:
+            form = _text(client.get(f"/l/chai?lang={lang}"))
+            token = CSRF.search(form)
+            assert token
+            data = {"csrf_token": token.group(1), "name": "Asha", "email": "a@example.com"}
+            return client.post(f"/l/chai?lang={lang}", data={**data, "amount": amount})
+
+        wrong = post("50", "hi")
+        assert wrong.status_code == 422
+        assert "₹100.00 से ₹500.00 के बीच की राशि चुनें" in _text(wrong)
+        assert post("150", "hi").status_code == 303
+        full = post("160", "hi")
+        assert full.status_code == 503
+        assert "इस लिंक से खुले 1 चेकआउट अभी भुगतान का इंतज़ार कर रहे हैं" in _text(full)
+        assert "करीब " in _text(full) and " मिनट बाद फिर से कोशिश करें" in _text(full)
+        english = _text(post("160", "en"))
+        assert "1 checkouts from this link are waiting for payment right now" in english
+
+
+def test_shaped_messages_keep_their_numbers(app: Flask) -> None:
+    held = (
+        "Every payable amount near this price is held by an open checkout right now, so no new "
+        "one can be told apart from them. Try again in about 3 minutes."
+    )
+    with app.test_request_context("/pay/x?lang=hi"):
+        assert page_words(held).endswith("करीब 3 मिनट बाद फिर से कोशिश करें।")
+        assert page_words("Not found") == "यह पेज नहीं मिला"
+        assert page_words("Words no catalogue has") == "Words no catalogue has"
+    with app.test_request_context("/pay/x?lang=en"):
+        assert page_words(held) == held
+
+
 # -- the catalogues ---------------------------------------------------------------------
 
 
@@ -238,16 +279,25 @@ def _extracted() -> dict[str, str]:
     for filename, _line, message, _comments, _context in extract_from_dir(
         ROOT, method_map, options_map, keywords=KEYWORDS
     ):
-        for msgid in message if isinstance(message, tuple) else (message,):
-            if msgid:
-                found.setdefault(msgid, filename)
+        msgid = message[0] if isinstance(message, tuple) else message  # ngettext: singular
+        if msgid:
+            found.setdefault(msgid, filename)
     return found
 
 
-def _hindi_po() -> dict[str, str]:
+def _hindi_po() -> dict[str, list[tuple[str, str]]]:
+    """msgid → (English, Hindi) pairs: one, or for ngettext the singular and plural forms."""
     with open(HINDI_PO, "rb") as handle:
         catalog = read_po(handle, locale="hi")
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}  # type: ignore[misc]
+    found: dict[str, list[tuple[str, str]]] = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        if all(texts):
+            found[ids[0]] = [(ids[0] if i == 0 else ids[-1], t) for i, t in enumerate(texts)]
+    return found
 
 
 def test_every_marked_string_has_a_hindi_translation() -> None:
@@ -259,10 +309,15 @@ def test_every_marked_string_has_a_hindi_translation() -> None:
 
 
 def test_hindi_translations_keep_placeholders_and_are_hindi() -> None:
-    for msgid, text in _hindi_po().items():
-        assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(text)), msgid
-        assert msgid in LATIN_ONLY or DEVANAGARI.search(text), msgid
-        text % {name: "x" for name in PLACEHOLDER.findall(text)}  # well-formed
+    for msgid, pairs in _hindi_po().items():
+        for english, text in pairs:
+            assert sorted(PLACEHOLDER.findall(english)) == sorted(PLACEHOLDER.findall(text)), msgid
+            assert msgid in LATIN_ONLY or DEVANAGARI.search(text), msgid
+            text % {name: 1 for name in PLACEHOLDER.findall(text)}  # well-formed
+
+
+def _key(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def test_the_compiled_catalogue_is_up_to_date() -> None:
@@ -273,8 +328,8 @@ def test_the_compiled_catalogue_is_up_to_date() -> None:
     fresh.seek(0)
     with open(HINDI_MO, "rb") as handle:
         committed = read_mo(handle)
-    expected = {m.id: m.string for m in read_mo(fresh) if m.id}
-    actual = {m.id: m.string for m in committed if m.id}
+    expected = {_key(m.id): _key(m.string) for m in read_mo(fresh) if m.id}
+    actual = {_key(m.id): _key(m.string) for m in committed if m.id}
     assert actual == expected, "messages.mo is stale: run `make catalogues` (or pybabel compile)"
 
 
