@@ -14,7 +14,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any, Final
 
 from werkzeug.datastructures import MultiDict
@@ -22,11 +22,11 @@ from werkzeug.datastructures import MultiDict
 from checkout.domain import local_days
 from checkout.domain.local_days import LocalDayError
 from checkout.domain.money import format_rupees
-from checkout.domain.vocabulary import CREDIT_ID, SESSION_ID, Status
+from checkout.domain.vocabulary import CREDIT_ID, SESSION_ID, CreditKind, CreditState, Status
 from checkout.services import console_payments
 from checkout.services.console_payments import CheckoutFilters
 from checkout.services.errors import InvalidRequest
-from checkout.storage.models import PaymentSession, WalletCredit
+from checkout.storage.models import PaymentSession, UTCDateTimeField, WalletCredit
 
 __all__ = [
     "CHECKOUT_COLUMNS",
@@ -185,43 +185,87 @@ def _rupees(paise: int | None) -> str:
     return "" if paise is None else format_rupees(int(paise))
 
 
-def _local(zone: tzinfo) -> Callable[[datetime | None], str]:
-    def shown(moment: datetime | None) -> str:
+_TIME: Final = UTCDateTimeField()
+
+
+def _local(zone: tzinfo) -> Callable[[object], str]:
+    """Stored time (a datetime, or nx-27017's text for a `$set` one) as local ISO 8601."""
+
+    def shown(stored: object) -> str:
+        moment = _TIME.to_python(stored) if stored is not None else None
         if not isinstance(moment, datetime):
             return ""
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return aware.astimezone(zone).isoformat(timespec="seconds")
+        return moment.astimezone(zone).isoformat(timespec="seconds")
 
     return shown
+
+
+# Rows are read as plain dicts with only these fields: building a Document per row
+# costs more than the store's own work (measured in docs/PERFORMANCE.md).
+_CHECKOUT_FIELDS: Final = (
+    "id",
+    "orderId",
+    "status",
+    "createdAt",
+    "completedAt",
+    "closedAt",
+    "totalAmountPaise",
+    "amountPaise",
+    "amountPaidPaise",
+    "refundedAmountPaise",
+    "late",
+    "source",
+    "customer",
+    "email",
+    "description",
+    "creditKeys",
+)
+_CREDIT_FIELDS: Final = (
+    "id",
+    "observedAt",
+    "occurredAt",
+    "provider",
+    "kind",
+    "amountPaise",
+    "state",
+    "outcome",
+    "orderIds",
+    "rrn",
+    "bank",
+    "payer",
+    "relay",
+    "balanceAfterPaise",
+    "dismissReason",
+)
 
 
 def checkout_rows(filters: CheckoutFilters, timezone: str) -> Iterator[list[object]]:
     """The matching checkouts, oldest first, one row each; read in batches, never all at once."""
     shown = _local(local_days.zone(timezone))
     query = PaymentSession.objects(__raw__=console_payments.raw_query(filters, tz=timezone))
-    query = query.order_by("createdAt", "id")
-    for session in query.no_cache().batch_size(BATCH_SIZE):
-        customer = session.customer or {}
-        paid = session.amountPaidPaise or session.amountPaise
-        completed = session.status == Status.COMPLETED
+    query = query.order_by("createdAt", "id").only(*_CHECKOUT_FIELDS)
+    for row in query.no_cache().batch_size(BATCH_SIZE).as_pymongo():
+        customer = row.get("customer") or {}
+        amount = row.get("amountPaise")
+        paid = row.get("amountPaidPaise") or amount
         yield [
-            f"{SESSION_ID.prefix}{session.id}",
-            session.orderId,
-            session.status,
-            shown(session.createdAt),
-            shown(session.completedAt),
-            shown(session.closedAt),
-            _rupees(session.totalAmountPaise),
-            _rupees(session.amountPaise),
-            _rupees(paid) if completed else "",
-            _rupees(session.refundedAmountPaise or 0),
-            "yes" if session.late else "no",
-            session.source,
+            f"{SESSION_ID.prefix}{row['_id']}",
+            row.get("orderId"),
+            row.get("status"),
+            shown(row.get("createdAt")),
+            shown(row.get("completedAt")),
+            shown(row.get("closedAt")),
+            _rupees(row.get("totalAmountPaise")),
+            _rupees(amount),
+            _rupees(paid) if row.get("status") == Status.COMPLETED else "",
+            _rupees(row.get("refundedAmountPaise") or 0),
+            "yes" if row.get("late") else "no",
+            row.get("source"),
             customer.get("name"),
-            session.email or customer.get("email"),
+            row.get("email") or customer.get("email"),
             customer.get("phone"),
-            session.description,
-            " ".join(session.creditKeys or []),
+            row.get("description"),
+            " ".join(row.get("creditKeys") or []),
         ]
 
 
@@ -229,23 +273,24 @@ def evidence_rows(days: DayRange, timezone: str) -> Iterator[list[object]]:
     """Every credit observed in the local days, oldest first, whatever its state or source."""
     shown = _local(local_days.zone(timezone))
     query = WalletCredit.objects(**_range("observedAt", days)).order_by("observedAt", "id")
-    for credit in query.no_cache().batch_size(BATCH_SIZE):
+    query = query.only(*_CREDIT_FIELDS)
+    for row in query.no_cache().batch_size(BATCH_SIZE).as_pymongo():
         yield [
-            f"{CREDIT_ID.prefix}{credit.id}",
-            shown(credit.observedAt),
-            shown(credit.occurredAt),
-            credit.provider,
-            credit.kind,
-            _rupees(credit.amountPaise),
-            credit.state,
-            credit.outcome,
-            " ".join(credit.orderIds or []),
-            credit.rrn,
-            credit.bank,
-            credit.payer,
-            credit.relay,
-            _rupees(credit.balanceAfterPaise),
-            credit.dismissReason,
+            f"{CREDIT_ID.prefix}{row['_id']}",
+            shown(row.get("observedAt")),
+            shown(row.get("occurredAt")),
+            row.get("provider"),
+            row.get("kind") or CreditKind.PAYMENT.value,
+            _rupees(row.get("amountPaise")),
+            row.get("state") or CreditState.NEW.value,
+            row.get("outcome"),
+            " ".join(row.get("orderIds") or []),
+            row.get("rrn"),
+            row.get("bank"),
+            row.get("payer"),
+            row.get("relay"),
+            _rupees(row.get("balanceAfterPaise")),
+            row.get("dismissReason"),
         ]
 
 
