@@ -128,10 +128,12 @@
     setTimeout(function () { announcer.textContent = text; }, 60);
   }
 
-  function panelSwapped(panel) {
+  function panelSwapped(panel, focused) {
     var state = panelState(panel);
     var notes = noteText(panel);
-    if (state !== lastState) {
+    if (state !== lastState && focused) {
+      clearError(true);  // the focused heading says it; the live region stays quiet
+    } else if (state !== lastState) {
       var heading = panel.querySelector("h1");
       announce([heading ? heading.textContent.trim() : "", notes].join(" ").trim());
       clearError(true);
@@ -144,14 +146,16 @@
 
   function focusAfterSwap(panel) {
     var heading = panel.querySelector("h1[tabindex]");
-    if (heading && (panel.matches("[data-terminal]") || panel.matches("[data-confirm]"))) {
+    if (heading && panelState(panel) !== lastState &&
+        (panel.matches("[data-terminal]") || panel.matches("[data-confirm]"))) {
       heading.focus();
-      return;
+      return true;
     }
     if (backFromConfirm) {
       var cancel = panel.querySelector("[data-cancel]");
       if (cancel) { cancel.focus(); }
     }
+    return false;
   }
 
   // -- busy state: at once, on the tapped button ------------------------------------------
@@ -249,10 +253,11 @@
     }
     var anchor = errorAnchor(elt);
     if (errorBox.nextSibling !== anchor) { anchor.parentNode.insertBefore(errorBox, anchor); }
+    errorFrom = isPoll(elt) ? "poll" : "action";
+    if (!errorBox.hidden && errorBox.textContent === text) { return; }  // said already: once
     errorBox.hidden = false;
     errorBox.textContent = "";
     setTimeout(function () { errorBox.textContent = text; }, 30);
-    errorFrom = isPoll(elt) ? "poll" : "action";
     clearTimeout(holdTimer);
     holdError = !!holdSeconds;
     if (holdSeconds) {
@@ -301,8 +306,7 @@
     tellParent(elt);
     ensureAnnouncer();
     if (elt.id === "checkout") {
-      panelSwapped(elt);
-      focusAfterSwap(elt);
+      panelSwapped(elt, focusAfterSwap(elt));
       backFromConfirm = false;
     }
   });

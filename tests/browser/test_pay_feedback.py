@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from checkout.services import links
 from tests.browser.conftest import BrowserLog, LiveGateway
 
 pytestmark = pytest.mark.browser
@@ -219,4 +220,32 @@ def test_the_countdown_turns_urgent_in_the_last_two_minutes(
     live.clock.advance(seconds=65)
     page.reload()
     expect(expiry).to_have_class(re.compile(r"\burgent\b"))
+    browser_log.assert_clean()
+
+
+def test_a_cancelled_payment_link_checkout_offers_start_again(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    gateway = live.gateway
+    link = links.find_link(gateway.links, "demo")
+    session = links.open_link_checkout(
+        gateway.store,
+        gateway.links,
+        gateway.provider,
+        gateway.settings,
+        link,
+        name="Asha",
+        email="asha@example.in",
+        note=None,
+        chosen_paise=None,
+        now=live.clock(),
+        ip=None,
+    )
+    page.goto(f"{live.url}/pay/{session.token}")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Yes, cancel").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Checkout cancelled")
+    page.get_by_role("link", name="Start again").click()
+    page.wait_for_url(f"{live.url}/l/demo")
+    expect(page.get_by_role("button", name="Continue to payment")).to_be_visible()
     browser_log.assert_clean()
