@@ -8,12 +8,15 @@ written again, as a crash between queueing and clearing it would leave it.
 from __future__ import annotations
 
 import logging
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
-from email.message import Message
+from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +27,7 @@ from flask import Flask
 from checkout import create_app
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
+from checkout.mail import MailError, send_message
 from checkout.services import sandbox
 from checkout.services.receipts import job_key
 from checkout.storage.mail import MailJob
@@ -41,7 +45,7 @@ CUSTOMER = "asha@example.org"
 class Received:
     mail_from: str
     rcpt_tos: list[str]
-    message: Message
+    message: EmailMessage
 
 
 class Mailbox:
@@ -53,7 +57,7 @@ class Mailbox:
         self.logins: list[tuple[bytes, bytes]] = []
         self._lock = threading.Lock()
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
         with self._lock:
@@ -62,8 +66,8 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        parsed = message_from_bytes(envelope.original_content, policy=default)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.original_content, _class=EmailMessage, policy=default)
         with self._lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
         return "250 Message accepted"
@@ -173,7 +177,9 @@ def test_one_receipt_per_checkout_even_when_the_completion_is_seen_twice(
     assert " IST" in body  # DISPLAY_TIMEZONE's clock, not UTC
 
     # A crash after the receipt was queued but before the debt was cleared: seen again.
-    PaymentSession.objects(orderId="ORD-RCPT-1").update_one(push__pendingEvents="checkout.completed")
+    PaymentSession.objects(orderId="ORD-RCPT-1").update_one(
+        push__pendingEvents="checkout.completed"
+    )
     shop.clock.advance(hours=7)
     shop.round()
     shop.round()
@@ -247,3 +253,120 @@ def test_a_server_that_is_down_is_tried_again(shop: Shop, mailbox: tuple[Mailbox
     assert job.status == "pending" and job.lastError == "ConnectionRefusedError"
     assert PASSWORD not in (job.lastError or "")
     assert server.received == []
+
+
+# -- the transport, against aiosmtpd with TLS -------------------------------------------
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+def _message() -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "orders@shop.example.in"
+    message["To"] = CUSTOMER
+    message["Subject"] = "Receipt"
+    message.set_content("Paid.")
+    return message
+
+
+def _server_context(tls_files: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*tls_files)
+    return context
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["smtp-starttls", "smtps"])
+def test_tls_from_the_start_or_by_starttls(tls_files: tuple[Path, Path], implicit: bool) -> None:
+    handler = Mailbox()
+    port = free_port()
+    server_tls: dict[str, Any] = (
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; this connection is TLS throughout.
+        {"ssl_context": _server_context(tls_files), "auth_require_tls": False}
+        if implicit
+        else {"tls_context": _server_context(tls_files), "require_starttls": True}
+    )
+    controller = Controller(
+        handler, hostname=HOST, port=port, authenticator=handler.authenticate, **server_tls
+    )
+    controller.start()
+    try:
+        scheme = "smtps" if implicit else "smtp"
+        url = f"{scheme}://{USER}:{PASSWORD}@{HOST}:{port}"
+        trusted = ssl.create_default_context(cafile=str(tls_files[0]))
+        send_message(url, _message(), context=trusted)
+        (got,) = handler.received
+        assert got.rcpt_tos == [CUSTOMER]
+        assert handler.logins == [(USER.encode(), PASSWORD.encode())]  # signed in over TLS
+
+        # A certificate nobody vouches for: refused, and worth retrying (it may be fixed).
+        with pytest.raises(MailError) as refused:
+            send_message(url, _message())
+        assert refused.value.retryable and PASSWORD not in refused.value.reason
+        assert len(handler.received) == 1
+    finally:
+        controller.stop()
+
+
+def test_plain_smtp_is_refused_off_loopback(
+    mailbox: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that offers no STARTTLS gets nothing unless it is on this host."""
+    server, port = mailbox
+    monkeypatch.setattr("checkout.mail.is_loopback", lambda url: False)
+    with pytest.raises(MailError) as refused:
+        send_message(f"smtp://{USER}:{PASSWORD}@{HOST}:{port}", _message())
+    assert not refused.value.retryable
+    assert refused.value.reason == f"smtp://{HOST}:{port} offers no STARTTLS"
+    assert server.received == [] and server.logins == []  # not even the password went out
+
+
+def test_the_receipt_speaks_the_default_language(
+    settings: Settings, clock: Clock, mailbox: tuple[Mailbox, int]
+) -> None:
+    server, port = mailbox
+    app = create_app(
+        settings.with_overrides(
+            smtp_url=f"smtp://{HOST}:{port}",
+            mail_from="orders@shop.example.in",
+            upi_payee_name="Asha Stores",
+            default_language="hi",
+        )
+    )
+    try:
+        shop = Shop(app, clock)
+        shop.open("ORD-RCPT-HI")
+        shop.pay_by_sms("ORD-RCPT-HI")
+        shop.round()
+        (got,) = server.received
+        assert got.message["Subject"] == "रसीद: Asha Stores को ₹499.00 का भुगतान"
+        assert "धन्यवाद। Asha Stores को आपका UPI भुगतान मिल गया है।" in got.message.get_content()
+    finally:
+        drop_store(app.extensions[EXTENSION_KEY].store)
