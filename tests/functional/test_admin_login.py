@@ -37,6 +37,13 @@ TOKEN = re.compile(
 )
 PASSWORD = "correct horse battery"
 OWNER_EMAIL = "owner@shop.test"
+MEMORY = "mongomock://localhost"
+
+
+@pytest.fixture
+def settings(settings: Settings, mongodb_uri: str) -> Settings:
+    """Every test twice: mongomock, and nx-27017 (counters, seats and TOTP steps there too)."""
+    return settings.with_overrides(mongodb_uri=mongodb_uri)
 
 
 @pytest.fixture
@@ -484,7 +491,7 @@ def test_users_create_asks_the_running_server_with_the_in_memory_store(
     settings: Settings,
 ) -> None:
     port = free_port()
-    app = create_app(settings.with_overrides(port=port))
+    app = create_app(settings.with_overrides(port=port, mongodb_uri=MEMORY))
     runner = app.test_cli_runner()
     args = ["users", "create", "Cashier@Shop.test", "--role", "staff"]
     with serving(app, port):
@@ -535,7 +542,7 @@ def test_users_create_on_mongodb_writes_the_store(settings: Settings, nx_mongodb
 
 
 def test_without_admin_secret_the_cli_says_how_to_make_a_user(settings: Settings) -> None:
-    app = create_app(settings.with_overrides(admin_secret=""))
+    app = create_app(settings.with_overrides(admin_secret="", mongodb_uri=MEMORY))
     result = app.test_cli_runner().invoke(
         args=["users", "create", "a@shop.test", "--role", "owner", "--password-stdin"],
         input=f"{PASSWORD}\n",
