@@ -18,9 +18,11 @@ from datetime import datetime, timedelta
 from email import message_from_string
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
+from email.utils import format_datetime as rfc2822_date
 from zoneinfo import ZoneInfo
 
+from babel.core import UnknownLocaleError
+from babel.dates import format_datetime
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -55,16 +57,26 @@ class Receipt:
     late: bool
 
 
-def local_time_text(moment: datetime, timezone: str) -> str:
-    """ "2 Dec 2026, 3:04 pm IST": the customer's clock, not the server's UTC."""
+def local_time_text(moment: datetime, timezone: str, language: str = "en") -> str:
+    """ "2 Dec 2026, 3:04 pm IST" ("2 दिस॰ 2026, 3:04 pm IST" in Hindi): the customer's clock,
+    not the server's UTC, with the zone named so the reader knows which clock it is."""
     local = moment.astimezone(ZoneInfo(timezone))
+    zone = local.strftime("%Z")
+    if language != "en":
+        try:
+            return f"{format_datetime(local, 'd MMM y, h:mm a', locale=language)} {zone}"
+        except (ValueError, UnknownLocaleError):
+            pass  # a language Babel does not know: the English form below
     hour = local.hour % 12 or 12
     noon = "am" if local.hour < 12 else "pm"
-    return f"{local.day} {local:%b %Y}, {hour}:{local:%M} {noon} {local:%Z}"
+    return f"{local.day} {local:%b %Y}, {hour}:{local:%M} {noon} {zone}"
 
 
-def receipt_for(store: Store, settings: Settings, session: PaymentSession) -> Receipt | None:
-    """The receipt of a completed checkout; None for any other state."""
+def receipt_for(
+    store: Store, settings: Settings, session: PaymentSession, *, language: str = "en"
+) -> Receipt | None:
+    """The receipt of a completed checkout, its time written for `language`; None for any
+    other state."""
     if session.status != Status.COMPLETED.value or session.completedAt is None:
         return None
     utr = None
@@ -79,7 +91,7 @@ def receipt_for(store: Store, settings: Settings, session: PaymentSession) -> Re
         amount_text=display_rupees(paid),
         merchant=settings.upi_payee_name,
         paid_at=session.completedAt,
-        paid_at_text=local_time_text(session.completedAt, settings.display_timezone),
+        paid_at_text=local_time_text(session.completedAt, settings.display_timezone, language),
         utr=utr,
         late=bool(session.late),
     )
@@ -109,7 +121,7 @@ def receipt_message(receipt: Receipt, settings: Settings, recipient: str) -> Ema
     message["From"] = f"{settings.upi_payee_name} <{settings.mail_from}>"
     message["To"] = recipient
     message["Subject"] = subject.removeprefix("Subject:").strip()
-    message["Date"] = format_datetime(receipt.paid_at)
+    message["Date"] = rfc2822_date(receipt.paid_at)
     digest = hashlib.sha256(receipt.order_id.encode()).hexdigest()[:24]
     message["Message-ID"] = f"<receipt.{digest}@{settings.mail_from.rpartition('@')[2]}>"
     message.set_content(body.lstrip("\n"))
@@ -136,7 +148,9 @@ class ReceiptMailer:
         """Queue the receipt of a completed checkout that has an e-mail; True when queued now."""
         if not self.enabled or not session.email:
             return False
-        receipt = receipt_for(self.store, self.settings, session)
+        receipt = receipt_for(
+            self.store, self.settings, session, language=self.settings.default_language
+        )
         if receipt is None:
             return False
         message = receipt_message(receipt, self.settings, session.email)

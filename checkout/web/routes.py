@@ -21,6 +21,7 @@ from checkout.domain.upi import app_links
 from checkout.domain.vocabulary import Status
 from checkout.extensions import csrf, limiter
 from checkout.gateway import Gateway, client_ip, current_gateway
+from checkout.i18n import current_language
 from checkout.qr import qr_png_data_uri
 from checkout.services import checkouts, early_tick, keys, relays, sandbox, ticks, utr
 from checkout.services.checkouts import Checkout
@@ -162,7 +163,8 @@ def page_context(
         "checking": checking is not None,
         "not_seen": not_seen is not None,
         "utr_note": utr_note,  # what the customer's UTR came to (UTR_NOTES)
-        "receipt": receipt_for(gateway.store, settings, session),  # None until completed
+        # None until completed; its time written in the page's language.
+        "receipt": receipt_for(gateway.store, settings, session, language=current_language()),
         # A silent relay may never bring this payment's SMS: ask for the UTR instead.
         "relay_silent": not terminal
         and relays.relay_status(gateway.store, gateway.evidence, settings, now=clock.utcnow())

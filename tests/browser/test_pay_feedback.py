@@ -249,3 +249,29 @@ def test_a_cancelled_payment_link_checkout_offers_start_again(
     page.wait_for_url(f"{live.url}/l/demo")
     expect(page.get_by_role("button", name="Continue to payment")).to_be_visible()
     browser_log.assert_clean()
+
+
+def test_a_429_on_the_payment_link_form_is_said_by_its_button(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    """The link form is an htmx form too: its refusals are said, never dropped."""
+    browser_log.allow(REFUSED)
+
+    def too_many(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        route.fulfill(status=429, headers={"Retry-After": "30"}, body="")
+
+    page.route("**/l/demo", too_many)
+    page.goto(f"{live.url}/l/demo")
+    page.wait_for_function("window.htmx !== undefined")
+    page.get_by_label("Your name").fill("Asha Rao")
+    page.get_by_label("Email", exact=True).fill("asha@example.in")
+    submit = page.get_by_role("button", name="Continue to payment")
+    submit.click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text("Too many tries. Try again in 30 seconds.")
+    expect(submit).to_be_enabled()
+    assert page.url == f"{live.url}/l/demo"
+    browser_log.assert_clean()

@@ -53,7 +53,9 @@ def test_the_receipt_shows_the_utr_and_the_local_time(
     # "Download receipt": shown by JavaScript, prints (the browser's Save as PDF).
     button = receipt.get_by_role("button", name="Download receipt")
     expect(button).to_be_visible()
-    page.evaluate("() => { window.__printed = 0; window.print = () => { window.__printed += 1; }; }")
+    page.evaluate(
+        "() => { window.__printed = 0; window.print = () => { window.__printed += 1; }; }"
+    )
     button.click()
     assert page.evaluate("window.__printed") == 1
 
@@ -95,4 +97,21 @@ def test_without_javascript_no_button_that_does_nothing(
     expect(receipt.locator(".receipt-utr")).to_have_text(re.compile(r"^\d{12}$"))
     expect(receipt.locator("[data-print-receipt]")).to_be_hidden()
     expect(receipt.locator(".receipt-utr .token")).to_have_count(1)
+    browser_log.assert_clean()
+
+
+def test_in_hindi_the_time_is_written_in_hindi(
+    live: LiveGateway, page: Page, browser_log: BrowserLog
+) -> None:
+    created = live.create_checkout(amount=66)
+    page.goto(f"{created['url']}?lang=hi")
+    page.locator("form[action*='simulate-sms'] button").click()
+    expect(page.locator("#checkout")).to_have_attribute("data-status", "completed")
+    session = live.gateway.store.session_by_order_id(str(created["orderId"]))
+    assert session is not None and session.completedAt is not None
+    hindi = local_time_text(session.completedAt, "Asia/Kolkata", "hi")
+    assert hindi != local_time_text(session.completedAt, "Asia/Kolkata")
+    receipt = page.get_by_role("region", name="रसीद")
+    expect(receipt.locator(".receipt-time time")).to_have_text(hindi)
+    expect(receipt.get_by_role("button", name="रसीद डाउनलोड करें")).to_be_visible()
     browser_log.assert_clean()
