@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -111,4 +112,54 @@ def test_setup_login_wrong_password_then_lockout(
     _shots(page, "locked")
     page.goto(f"{live.url}/admin/")
     expect(page).to_have_url(f"{live.url}/admin/login?next=/admin/")
+    browser_log.assert_clean()
+
+
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
+  }));
+}"""
+
+
+def test_account_pages_pass_axe_light_and_dark(
+    live: LiveGateway,
+    new_page: Callable[..., Page],
+    browser_log: BrowserLog,
+    no_users: None,
+) -> None:
+    found: dict[str, Any] = {}
+    for scheme in ("light", "dark"):
+        User.objects.delete()
+        page = new_page(bypass_csp=True, color_scheme=scheme)
+        pages = [("setup", "/admin/setup"), ("login", "/admin/login")]
+        for name, path in pages:
+            page.goto(f"{live.url}{path}")
+            page.add_script_tag(path=str(AXE))
+            if violations := page.evaluate(RUN_AXE, TAGS):
+                found[f"{name} ({scheme})"] = violations
+        page.goto(f"{live.url}/admin/setup")
+        page.get_by_label("ADMIN_SECRET").fill(ADMIN_SECRET)
+        page.get_by_label("E-mail").fill(EMAIL)
+        page.get_by_label("Password (at least 12 characters)").fill(PASSWORD)
+        page.get_by_label("Password again").fill(PASSWORD)
+        page.get_by_role("button", name="Create the owner").click()
+        _sign_in(page, PASSWORD)
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        for name, path in [
+            ("users", "/admin/settings/users"),
+            ("totp", "/admin/account/totp"),
+            ("setup-done", "/admin/setup"),
+        ]:
+            page.goto(f"{live.url}{path}")
+            page.add_script_tag(path=str(AXE))
+            if violations := page.evaluate(RUN_AXE, TAGS):
+                found[f"{name} ({scheme})"] = violations
+            if scheme == "light" and name == "totp":
+                _shots(page, "totp")
+        page.get_by_role("button", name="Sign out").click()
+    assert not found, found
     browser_log.assert_clean()
