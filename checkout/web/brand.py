@@ -204,6 +204,8 @@ def merchant_exit() -> str | None:
     returnUrl when the page belongs to one, else MERCHANT_SITE_URL; never the gateway."""
     from checkout.web.routes import _session, merchant_return_url
 
+    if request.args.get("embed") == "1":
+        return None  # inside the merchant's own page, which closes the frame itself
     token = (request.view_args or {}).get("token")
     if token:
         found: str | None
