@@ -96,6 +96,7 @@
       closed = true;
       window.removeEventListener("message", onMessage);
       document.removeEventListener("keydown", onKey);
+      document.removeEventListener("focusin", onFocus);
       if (overlay.parentNode) { overlay.parentNode.removeChild(overlay); }
       root.style.overflow = kept.html;
       document.body.style.overflow = kept.body;
@@ -125,9 +126,13 @@
 
     function onKey(event) { if (event.key === "Escape") { dismiss(); } }
 
+    /* A modal keeps the keyboard: focus that leaves it (Tab past the checkout) comes back. */
+    function onFocus(event) { if (!overlay.contains(event.target)) { close.focus(); } }
+
     close.addEventListener("click", dismiss);
     window.addEventListener("message", onMessage);
     document.addEventListener("keydown", onKey);
+    document.addEventListener("focusin", onFocus);
     panel.appendChild(close);
     panel.appendChild(frame);
     overlay.appendChild(panel);

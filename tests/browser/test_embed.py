@@ -157,6 +157,13 @@ def test_the_close_button_reports_dismissed_and_unlocks_the_page(
     assert close.evaluate("e => e.matches(':focus-visible')")
     assert close.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
 
+    # The modal keeps the keyboard: focus sent to the page behind comes back to it.
+    page.evaluate(
+        "() => { const b = document.createElement('button'); b.id = 'behind';"
+        " b.textContent = 'Behind'; document.body.prepend(b); b.focus(); }"
+    )
+    expect(close).to_be_focused()
+
     close.click()
     expect(dialog).to_have_count(0)
     assert page.evaluate("window.__result") == {"status": "dismissed"}
