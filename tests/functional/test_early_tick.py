@@ -235,9 +235,9 @@ def test_when_the_early_tick_finds_nothing_the_page_says_so(held: Held, clock: C
     assert after.status_code == 200
     text = after.get_data(as_text=True)
     assert "Checking for your payment" not in text
-    assert "not seen your payment yet" in text
+    assert "We haven't received" in text
     assert re.search(r"<button[^>]*>I've paid</button>", text)
-    # The next poll carries no checking mark: nothing changed, so htmx keeps the page.
+    # The next poll says the page shows "not yet" already: nothing changed, so htmx keeps it.
     following = re.search(r'hx-get="([^"]+)"', text)
-    assert following and "checking=" not in following.group(1)
+    assert following and "noted=1" in following.group(1)
     assert client.get(following.group(1).replace("&amp;", "&")).status_code == 204
