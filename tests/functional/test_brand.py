@@ -254,3 +254,10 @@ def test_the_sandbox_says_so_once(client: FlaskClient) -> None:
 def _csrf(client: FlaskClient) -> str:
     html = client.get("/l/demo").get_data(as_text=True)
     return html.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+
+
+def test_an_embedded_error_page_has_no_back_link(make_client: Any) -> None:
+    client = make_client(**BRAND)
+    html = client.get("/pay/no-such-token?embed=1").get_data(as_text=True)
+    assert 'class="button"' not in html and "Back to the start" not in html
+    assert 'href="mailto:help@shop.example"' in html
