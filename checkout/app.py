@@ -119,13 +119,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 
 def _register_console(app: Flask) -> None:
-    """The console (CSRF on every form); /admin is a placeholder until the Today page lands."""
+    """The console, behind its login; its forms keep CSRF (only the JSON API is exempt)."""
     from checkout.admin import bp as admin_bp
-    from checkout.admin.login import today_placeholder
 
     app.register_blueprint(admin_bp)
-    if "admin.today" not in app.view_functions:
-        app.add_url_rule("/admin/", "admin.today", today_placeholder)
 
 
 def _flask_secret_key(settings: Settings) -> str:

@@ -290,9 +290,3 @@ def totp() -> Any:
         secret=secret,
         qr=users.totp_qr_svg(secret, user.email),
     ), (400 if error or form.errors else 200)
-
-
-@signed_in
-def today_placeholder() -> Any:
-    """/admin until the Today page lands (checkout.admin.today)."""
-    return render_template("admin/signed_in.html")
