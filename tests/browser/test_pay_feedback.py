@@ -275,3 +275,36 @@ def test_a_429_on_the_payment_link_form_is_said_by_its_button(
     expect(submit).to_be_enabled()
     assert page.url == f"{live.url}/l/demo"
     browser_log.assert_clean()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_confirmation_and_an_error_pass_axe(
+    live: LiveGateway, new_page: Callable[..., Page], browser_log: BrowserLog, scheme: str
+) -> None:
+    browser_log.allow(REFUSED)
+    created = live.create_checkout(amount=91)
+    page = new_page(color_scheme=scheme, bypass_csp=True)
+    page.goto(created["url"])
+    page.route(
+        "**/paid*",
+        lambda route: route.fulfill(status=503, headers={"Retry-After": "5"}, body=""),
+    )
+    page.get_by_role("button", name="I've paid").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    page.add_script_tag(path=str(AXE))
+    assert _axe(page) == []
+
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel this payment?")
+    assert _axe(page) == []
+    browser_log.assert_clean()
+
+
+def _axe(page: Page) -> list[Any]:
+    tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+    found: list[Any] = page.evaluate(
+        """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))
+             .violations.map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(" "))}))""",
+        tags,
+    )
+    return found
