@@ -239,12 +239,14 @@ _CREDIT_FIELDS: Final = (
 )
 
 
-def checkout_rows(filters: CheckoutFilters, timezone: str) -> Iterator[list[object]]:
+def checkout_rows(
+    filters: CheckoutFilters, timezone: str, *, batch_size: int = BATCH_SIZE
+) -> Iterator[list[object]]:
     """The matching checkouts, oldest first, one row each; read in batches, never all at once."""
     shown = _local(local_days.zone(timezone))
     query = PaymentSession.objects(__raw__=console_payments.raw_query(filters, tz=timezone))
     query = query.order_by("createdAt", "id").only(*_CHECKOUT_FIELDS)
-    for row in query.no_cache().batch_size(BATCH_SIZE).as_pymongo():
+    for row in query.no_cache().batch_size(batch_size).as_pymongo():
         customer = row.get("customer") or {}
         amount = row.get("amountPaise")
         paid = row.get("amountPaidPaise") or amount
@@ -269,12 +271,14 @@ def checkout_rows(filters: CheckoutFilters, timezone: str) -> Iterator[list[obje
         ]
 
 
-def evidence_rows(days: DayRange, timezone: str) -> Iterator[list[object]]:
+def evidence_rows(
+    days: DayRange, timezone: str, *, batch_size: int = BATCH_SIZE
+) -> Iterator[list[object]]:
     """Every credit observed in the local days, oldest first, whatever its state or source."""
     shown = _local(local_days.zone(timezone))
     query = WalletCredit.objects(**_range("observedAt", days)).order_by("observedAt", "id")
     query = query.only(*_CREDIT_FIELDS)
-    for row in query.no_cache().batch_size(BATCH_SIZE).as_pymongo():
+    for row in query.no_cache().batch_size(batch_size).as_pymongo():
         yield [
             f"{CREDIT_ID.prefix}{row['_id']}",
             shown(row.get("observedAt")),

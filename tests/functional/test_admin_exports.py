@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -23,6 +24,12 @@ from tests.functional.console_login import csrf_app, sign_in
 V1 = "/api/v1/checkout-sessions"
 CHECKOUTS = "/admin/exports/checkouts.csv"
 EVIDENCE = "/admin/exports/evidence.csv"
+
+
+@pytest.fixture
+def settings(settings: Settings, mongodb_uri: str) -> Settings:
+    """Every test twice: mongomock, and nx-27017 (its date-as-text and paging quirks)."""
+    return dataclasses.replace(settings, mongodb_uri=mongodb_uri).validated()
 
 
 @pytest.fixture
@@ -180,3 +187,18 @@ def test_the_payments_page_offers_its_filters_as_a_download(
     url = link.group(1).replace("&amp;", "&")
     assert "status=pending" in url and "min=40" in url
     assert [row["orderId"] for row in _rows(client, url)] == ["ORD-EXP5"]
+
+
+def test_rows_come_in_store_batches_each_once_in_order(app: Flask, client: FlaskClient) -> None:
+    """Several round trips to the store (batches of 2): every row once, oldest first."""
+    for n in range(7):
+        _open(client, f"ORD-BAT{n}", str(10 + n))
+        _created_at(f"ORD-BAT{n}", datetime(2026, 12, 1, 10, n, tzinfo=UTC))
+    for n in range(3):
+        _credit(f"rrn:90{n}", 100 + n, datetime(2026, 12, 1, 10, n, tzinfo=UTC))
+    filters = exports.checkout_filters({"min": "11"})
+    with app.app_context():
+        rows = list(exports.checkout_rows(filters, "Asia/Kolkata", batch_size=2))
+        credits = list(exports.evidence_rows(exports.day_range({}, "UTC"), "UTC", batch_size=2))
+    assert [row[1] for row in rows] == [f"ORD-BAT{n}" for n in range(1, 7)]
+    assert [row[5] for row in credits] == ["1.00", "1.01", "1.02"]
