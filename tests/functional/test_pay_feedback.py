@@ -4,6 +4,7 @@ turns urgent near the end, and a closed payment-link checkout offers "Start agai
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale, gettext
 
 from checkout import create_app
 from checkout.config import Settings
@@ -238,3 +240,23 @@ def test_the_link_page_says_in_words_when_the_cap_leaves_no_amount(
     assert alert, html
     assert re.search(r"Try again in about \d+ minutes?\.", alert.group(1))
     assert PaymentSession.objects(source="link").count() == 0
+
+
+def test_the_confirmation_and_the_page_words_are_in_the_customers_language(
+    app: Flask, client: FlaskClient
+) -> None:
+    page, token = _open(client)
+    asked = client.post(f"{page}/cancel?lang=hi", data={"csrf_token": token}).get_data(as_text=True)
+    with app.test_request_context(), force_locale("hi"):
+        heading = gettext("Cancel this payment?")
+        offline = gettext(
+            "No connection. Check your internet connection and try again; "
+            "your payment is not affected."
+        )
+    assert heading != "Cancel this payment?"  # the catalogue has it
+    assert f">{heading}</h1>" in asked
+    words = re.search(
+        r'<script type="application/json" id="pay-messages"[^>]*>([^<]+)</script>', asked
+    )
+    assert words
+    assert json.loads(words.group(1))["offline"] == offline
