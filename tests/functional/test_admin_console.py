@@ -6,7 +6,7 @@ import dataclasses
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -332,3 +332,18 @@ def test_the_today_queries_have_their_indexes(gateway: Gateway) -> None:
     assert ("createdAt",) in keys(PaymentSession)
     assert ("timestamp",) in keys(AuditLog)
     assert ("observedAt",) in keys(WalletCredit)
+
+
+def test_the_chart_scales_to_the_best_day_and_draws_no_bar_below_zero() -> None:
+    days = local_days.last_days(datetime(2026, 12, 2, 12, tzinfo=UTC), "Asia/Kolkata", 3)
+    daily = [console_today.Takings(d.first.isoformat(), d) for d in days]
+    daily[0].paid_paise, daily[1].paid_paise = 50000, 100
+    daily[2].paid_paise, daily[2].refunded_paise = 1000, 4000  # more refunded than taken
+    chart = console_today.chart(daily)
+    tallest, tiny, negative = chart.bars
+    usable = console_today.CHART_HEIGHT - console_today.CHART_TOP
+    assert (tallest.height, tallest.y) == (usable, console_today.CHART_TOP)
+    assert tiny.height == 1  # a day with takings always shows
+    assert negative.height == 0 and negative.net == "-₹30.00"
+    assert chart.top == "₹500.00"
+    assert [bar.x for bar in chart.bars] == [2, 202, 402] and tallest.width == 196
