@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterator
@@ -37,6 +38,12 @@ ACTIONS = (
     ("/admin/settings/webhooks/we_0000000000000000/delete", {}),
     ("/admin/settings/webhooks/we_0000000000000000/test", {}),
 )
+
+
+@pytest.fixture
+def settings(settings: Settings, mongodb_uri: str) -> Settings:
+    """Every test twice: mongomock, and nx-27017."""
+    return dataclasses.replace(settings, mongodb_uri=mongodb_uri).validated()
 
 
 @pytest.fixture
