@@ -232,6 +232,7 @@
     }
     var said = serverWords(xhr);
     if (status === 503) { return said || WORDS.unavailable; }
+    if (said && !/[.!?।]$/.test(said)) { said += "."; }
     if (status >= 400 && status < 500) { return said ? said + " " + WORDS.bad_request : WORDS.bad_request; }
     return WORDS.failed;
   }
