@@ -119,17 +119,23 @@ class UserStore:
         return bool(User.objects(id=user_id).delete())
 
     def remove_unless_last_owner(self, user_id: str) -> bool:
-        """Remove a user; an owner only while another owner remains (checked, then deleted).
+        """Remove a user; an owner only while another owner remains.
 
-        Two owners removing each other at once could both pass the check; the console
-        refuses removing yourself, so one of them always stays.
+        Two owners removing each other at once both pass the first check; whoever then
+        finds no owner left puts theirs back, so the console always keeps one.
         """
         user = self.by_id(user_id)
         if user is None:
             return False
-        if user.role == "owner" and User.objects(role="owner", id__ne=user_id).count() == 0:
+        owner = user.role == "owner"
+        if owner and User.objects(role="owner", id__ne=user_id).count() == 0:
             return False
-        return self.remove(user_id)
+        if not self.remove(user_id):
+            return False
+        if owner and self.owners() == 0:
+            user.save(force_insert=True)
+            return False
+        return True
 
     def set_totp(self, user_id: str, secret: str | None, step: int | None) -> bool:
         return bool(User.objects(id=user_id).update_one(set__totpSecret=secret, set__totpStep=step))

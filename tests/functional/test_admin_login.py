@@ -426,6 +426,27 @@ def test_staff_get_403_on_the_users_page_and_owners_manage_users(
     assert [a.details["by"] for a in AuditLog.objects(action="console_user_removed")] == [owner.id]
 
 
+def test_two_owners_removing_each_other_at_once_leave_one(gateway: Gateway) -> None:
+    first = add_user(gateway, "first@shop.test")
+    second = add_user(gateway, "second@shop.test")
+    pairs = [(first.id, second.id), (second.id, first.id)]
+
+    def remove(index: int) -> bool:
+        by, target = pairs[index % 2]
+        try:
+            users.remove_user(gateway.users, gateway.store, user_id=target, by=by, now=users_now())
+        except ServiceError:
+            return False
+        return True
+
+    for _ in range(5):
+        race(2, remove)
+        assert User.objects(role="owner").count() >= 1
+        for person in (first, second):
+            if User.objects(id=person.id).first() is None:
+                person.save(force_insert=True)
+
+
 # -- TOTP --------------------------------------------------------------------------------
 
 
