@@ -202,7 +202,7 @@ def _local(zone: tzinfo) -> Callable[[object], str]:
 
 # Rows are read as plain dicts with only these fields: building a Document per row
 # costs more than the store's own work (measured in docs/PERFORMANCE.md).
-_CHECKOUT_FIELDS: Final = (
+CHECKOUT_READ_FIELDS: Final = (
     "id",
     "orderId",
     "status",
@@ -245,7 +245,7 @@ def checkout_rows(
     """The matching checkouts, oldest first, one row each; read in batches, never all at once."""
     shown = _local(local_days.zone(timezone))
     query = PaymentSession.objects(__raw__=console_payments.raw_query(filters, tz=timezone))
-    query = query.order_by("createdAt", "id").only(*_CHECKOUT_FIELDS)
+    query = query.order_by("createdAt", "id").only(*CHECKOUT_READ_FIELDS)
     for row in query.no_cache().batch_size(batch_size).as_pymongo():
         customer = row.get("customer") or {}
         amount = row.get("amountPaise")
