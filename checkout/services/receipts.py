@@ -153,7 +153,13 @@ class ReceiptMailer:
         )
         if receipt is None:
             return False
-        message = receipt_message(receipt, self.settings, session.email)
+        try:
+            message = receipt_message(receipt, self.settings, session.email)
+        except Exception:
+            # A receipt that cannot be written (a bad template or address) must never hold
+            # up the checkout's webhook, which is cleared right after this: log, go on.
+            log.exception("receipt mail for %s not queued", session.orderId)
+            return False
         return self.outbox.add_job(
             MailJob(
                 key=job_key(session.orderId),

@@ -370,3 +370,20 @@ def test_the_receipt_speaks_the_default_language(
         assert "धन्यवाद। Asha Stores को आपका UPI भुगतान मिल गया है।" in got.message.get_content()
     finally:
         drop_store(app.extensions[EXTENSION_KEY].store)
+
+
+def test_a_receipt_that_cannot_be_written_never_holds_up_the_webhook(
+    shop: Shop, mailbox: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, _ = mailbox
+
+    def broken(*args: Any, **kwargs: Any) -> EmailMessage:
+        raise ValueError("a template that does not render")
+
+    monkeypatch.setattr("checkout.services.receipts.receipt_message", broken)
+    shop.open("ORD-RCPT-6")
+    shop.pay_by_sms("ORD-RCPT-6")
+    shop.round()
+    assert shop.session("ORD-RCPT-6").pendingEvents == []  # the webhook's debt was paid
+    assert MailJob.objects(key=job_key("ORD-RCPT-6")).first() is None
+    assert server.received == []
