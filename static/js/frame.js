@@ -44,5 +44,6 @@
     new ResizeObserver(tellHeight).observe(document.documentElement);
   }
   window.addEventListener("load", tellHeight);
+  document.addEventListener("htmx:afterSettle", tellHeight);  // where ResizeObserver is missing
   tellHeight();
 })();
