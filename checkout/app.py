@@ -17,7 +17,7 @@ from flask import Flask, Response, g, request
 from pymongo.errors import PyMongoError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from checkout import clock
+from checkout import clock, limits
 from checkout.api.origins import refuse_foreign_origins
 from checkout.config import Settings
 from checkout.domain.vocabulary import Status
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(
         SECRET_KEY=_flask_secret_key(settings),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_STORAGE_URI=limits.storage_uri(settings.ratelimit_storage_uri),
         RATELIMIT_HEADERS_ENABLED=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -166,6 +166,10 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     # foreign origin is refused without spending anyone's budget.
     app.before_request(refuse_foreign_origins)
     limiter.init_app(app)
+    # Every limit is declared on its route (checkout/limits.py), checked when the route runs;
+    # the limiter's before-request pass only serves default and blueprint limits, which the
+    # gateway has none of, so it is dropped rather than paid for on every request.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     if settings.ratelimit_storage_uri.startswith("memory://"):
         # One process-wide memory store: a new app (tests, reload) starts with fresh counters.
         limiter.reset()

@@ -184,13 +184,22 @@ class Settings:
     admin_session_idle_minutes: int = _read("ADMIN_SESSION_IDLE_MINUTES", integer(5, 1440), "30")
     # /metrics: a Bearer token (required in production; without it, loopback only).
     metrics_token: str = _read("METRICS_TOKEN", text, secret=True)
-    # Rate limits, in flask-limiter's syntax. STATUS: a status read per IP; KEYED: per
-    # merchant key, whatever its IP (one backend polling 1,000 orders every 5 s is 200/s);
-    # NONCE: /api/nonce per IP; ACTIONS: pay-page actions per checkout.
+    # Rate limits, in flask-limiter's syntax (checkout/limits.py applies them). A request
+    # carrying a valid merchant key counts against KEYED for that key, whatever its IP
+    # (one backend polling 1,000 orders every 5 s is 200/s). The others count per IP,
+    # except ACTIONS and UTR, which count per checkout (many customers share one carrier
+    # address): STATUS a status read, NONCE /api/nonce, API any other API route, LINK_OPENS
+    # checkouts opened from one payment link page, SIGNED signed form posts, EVIDENCE
+    # messages a relay posts.
     rate_limit_status: str = _read("RATE_LIMIT_STATUS", rate_limit, "600 per minute")
     rate_limit_keyed: str = _read("RATE_LIMIT_KEYED", rate_limit, "300 per second")
-    rate_limit_nonce: str = _read("RATE_LIMIT_NONCE", rate_limit, "60 per minute")
+    rate_limit_nonce: str = _read("RATE_LIMIT_NONCE", rate_limit, "120 per minute")
     rate_limit_actions: str = _read("RATE_LIMIT_ACTIONS", rate_limit, "6 per minute")
+    rate_limit_utr: str = _read("RATE_LIMIT_UTR", rate_limit, "5 per minute")
+    rate_limit_api: str = _read("RATE_LIMIT_API", rate_limit, "120 per minute")
+    rate_limit_link_opens: str = _read("RATE_LIMIT_LINK_OPENS", rate_limit, "3 per minute")
+    rate_limit_signed: str = _read("RATE_LIMIT_SIGNED", rate_limit, "30 per minute")
+    rate_limit_evidence: str = _read("RATE_LIMIT_EVIDENCE", rate_limit, "6000 per minute")
     # Personal data on checkouts, orders, credits, claims, nonces and the audit is erased
     # after this many days; amounts, ids, statuses and RRNs stay for the accounts.
     pii_retention_days: int = _read("PII_RETENTION_DAYS", integer(1, 36500), "180")

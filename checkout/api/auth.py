@@ -39,13 +39,29 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
+_NO_CALLER = object()
+
+
+def merchant_caller() -> Caller | None:
+    """The caller this request's Bearer key proves, or None; looked up once per request,
+    since the rate limiter asks before the view does (it counts a valid key per key)."""
+    cached = g.get("_merchant_caller", _NO_CALLER)
+    if cached is not _NO_CALLER:
+        return cached  # type: ignore[return-value]
+    token = bearer_token()
+    caller = None
+    if token is not None:
+        gateway = current_gateway()
+        caller = keys.authenticate(gateway.merchant, gateway.settings, token, now=clock.utcnow())
+    g._merchant_caller = caller
+    return caller
+
+
 def require_merchant() -> Caller:
     """A managed API key, or ADMIN_SECRET as the master key; the caller is kept on `g`."""
-    token = bearer_token()
-    if token is None:
+    if bearer_token() is None:
         raise Unauthorized("Authorization: Bearer <key> is required")
-    gateway = current_gateway()
-    caller = keys.authenticate(gateway.merchant, gateway.settings, token, now=clock.utcnow())
+    caller = merchant_caller()
     if caller is None:
         raise Unauthorized("Invalid API key")
     if caller.scope != SCOPE_ALL:

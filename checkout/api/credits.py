@@ -3,9 +3,9 @@ match (assign to a payable checkout, or dismiss). Bearer key, like all of /api/v
 
 from __future__ import annotations
 
-from checkout import clock
+from checkout import clock, limits
 from checkout.api.auth import current_caller
-from checkout.api.operations import POLLING, Routes
+from checkout.api.operations import Routes
 from checkout.api.routes import bp
 from checkout.api.schemas.credits import (
     AssignCreditBody,
@@ -20,7 +20,7 @@ from checkout.services.credits import CreditList, CreditView
 ledger = Routes(bp, tag="Credits", secured=True)
 
 
-@ledger.get("/api/v1/credits", "List credits, newest first", limit=POLLING, errors=(404,))
+@ledger.get("/api/v1/credits", "List credits, newest first", limit=limits.STATUS, errors=(404,))
 def list_credits(query: ListCreditsQuery) -> CreditList:
     return credits.list_credits(
         current_gateway().store,

@@ -8,7 +8,7 @@ a malformed body gets 400, a failed proof 401.
 
 from __future__ import annotations
 
-from checkout import clock
+from checkout import clock, limits
 from checkout.api.auth import current_relay, require_relay
 from checkout.api.operations import FORM, JSON, Routes
 from checkout.api.routes import bp
@@ -26,7 +26,6 @@ from checkout.services.evidence import Received, Relay
 RFC822 = "message/rfc822"
 # Per client address, as every limit: far above what relays post (a shop's bank sends a few
 # messages a minute; a backlog after an outage, a few thousand), and a flood still stops.
-RELAY_LIMIT = "6000 per minute"
 AUTH_NOTE = (
     "A relay proves itself with `Authorization: Bearer <key>` (a key of scope evidence, or "
     "ADMIN_SECRET), a relay URL token (`?token=`, from `flask keys create --scope evidence "
@@ -58,7 +57,7 @@ def evidence_answer(received: Received) -> EvidenceAnswer:
 @relays.post(
     "/api/v1/evidence/sms",
     "Post a bank SMS (forwarded, or the SMS Gateway for Android app's webhook)",
-    limit=RELAY_LIMIT,
+    limit=limits.EVIDENCE,
     media={JSON: SmsEvidenceBody, FORM: SmsEvidenceBody},
     description=AUTH_NOTE + " The app's `system:ping` event is a heartbeat.",
 )
@@ -87,7 +86,7 @@ def post_sms(body: SmsEvidenceBody) -> EvidenceAnswer:
 @relays.post(
     "/api/v1/evidence/email",
     "Post a bank alert e-mail (the raw message)",
-    limit=RELAY_LIMIT,
+    limit=limits.EVIDENCE,
     media={RFC822: RawEmail},
     description=AUTH_NOTE + " The body is the message as received, `Authentication-Results` "
     "headers included: only the topmost one, your own server's, counts.",
@@ -108,7 +107,7 @@ def post_email(body: RawEmail) -> EvidenceAnswer:
 @relays.post(
     "/api/v1/evidence/heartbeat",
     "A relay says it is alive",
-    limit=RELAY_LIMIT,
+    limit=limits.EVIDENCE,
     description=AUTH_NOTE + " (The app itself sends its `system:ping` event to the SMS route.)",
 )
 def post_heartbeat() -> RelayHeartbeat:

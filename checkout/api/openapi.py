@@ -17,7 +17,8 @@ from flask import Flask, Response, current_app, jsonify, render_template, url_fo
 from pydantic import BaseModel, TypeAdapter
 from werkzeug.routing import Rule
 
-from checkout.api.operations import GENEROUS, Operation, declaration
+from checkout import limits
+from checkout.api.operations import Operation, declaration
 from checkout.api.routes import bp
 from checkout.api.schemas.common import ErrorBody
 from checkout.extensions import limiter
@@ -251,12 +252,12 @@ def openapi_document(app: Flask) -> dict[str, Any]:
 
 
 @bp.get("/api/v1/openapi.json")
-@limiter.limit(GENEROUS)
+@limiter.limit(limits.API)
 def openapi_json() -> Response:
     return jsonify(openapi_document(current_app))
 
 
 @bp.get("/api/docs")
-@limiter.limit(GENEROUS)
+@limiter.limit(limits.API)
 def docs() -> str:
     return render_template("api/docs.html", spec_url=url_for("api.openapi_json"))

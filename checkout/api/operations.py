@@ -25,7 +25,7 @@ from typing import Any, TypeVar, get_type_hints
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
 
-from checkout import clock
+from checkout import clock, limits
 from checkout.api.auth import current_caller, require_master, require_merchant
 from checkout.errors import error_answer
 from checkout.extensions import limiter
@@ -40,8 +40,6 @@ View = Callable[..., Answer]
 Limit = str | Callable[[], str]
 
 ATTRIBUTE = "__operation__"
-GENEROUS: Limit = "120 per minute"
-POLLING: Limit = "600 per minute"
 INPUTS = ("body", "query")
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -139,7 +137,7 @@ class Routes:
         rule: str,
         summary: str,
         *,
-        limit: Limit | None = GENEROUS,
+        limit: Limit | None = limits.API,
         status: int = 200,
         responses: Mapping[int, type[Reply]] | None = None,
         errors: tuple[int, ...] = (),
@@ -163,11 +161,18 @@ class Routes:
                 **{**self.defaults, **declared},
             )
             handler = _runner(op, view)
-            limited = limiter.exempt(handler) if limit is None else limiter.limit(limit)(handler)
+            limited = limiter.exempt(handler) if limit is None else _limited(limit, handler)
             self.blueprint.add_url_rule(rule, view.__name__, limited, methods=[method])
             return view
 
         return decorate
+
+
+def _limited(limit: Limit, handler: Callable[..., Response]) -> Callable[..., Response]:
+    """The route's limit per client IP, or RATE_LIMIT_KEYED per key for a merchant key."""
+    route_limit = limit if callable(limit) else (lambda: limit)
+    keyed = limits.per_key_or(route_limit)  # type: ignore[arg-type]
+    return limiter.limit(keyed, key_func=limits.key_or_ip)(handler)
 
 
 def _runner(op: Operation, view: View) -> Callable[..., Response]:

@@ -3,8 +3,8 @@ from the merchant's own UPI app). Bearer key, like all of /api/v1."""
 
 from __future__ import annotations
 
-from checkout import clock
-from checkout.api.operations import POLLING, Routes
+from checkout import clock, limits
+from checkout.api.operations import Routes
 from checkout.api.routes import bp
 from checkout.api.schemas.refunds import CreateRefundBody
 from checkout.gateway import current_gateway
@@ -37,7 +37,10 @@ def create_refund(id: SessionId, body: CreateRefundBody) -> RefundAnswer:
 
 
 @ledger.get(
-    "/api/v1/checkout-sessions/<id>/refunds", "A checkout's refunds", limit=POLLING, errors=(404,)
+    "/api/v1/checkout-sessions/<id>/refunds",
+    "A checkout's refunds",
+    limit=limits.STATUS,
+    errors=(404,),
 )
 def list_refunds(id: SessionId) -> RefundList:
     return refunds.list_refunds(current_gateway().store, id)

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Blueprint, url_for
 
-from checkout import clock
+from checkout import clock, limits
 from checkout.api.auth import bearer_token, require_merchant
-from checkout.api.operations import POLLING, Routes
+from checkout.api.operations import Routes
 from checkout.api.schemas.common import OrderId
 from checkout.api.schemas.evidence import EvidenceAnswer
 from checkout.api.schemas.seed import (
@@ -39,7 +39,7 @@ from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway, public_base_url
 from checkout.providers.base import ProviderError
 from checkout.qr import qr_png_data_uri
-from checkout.services import checkouts, early_tick, nonces, presenters, sandbox, seed, ticks, utr
+from checkout.services import checkouts, early_tick, nonces, presenters, sandbox, seed, ticks
 from checkout.services.errors import BadGateway, NotFound
 from checkout.services.health import health_report
 from checkout.services.presenters import CreatePaymentSessionResponse
@@ -64,11 +64,6 @@ def checkout_request(
         ip=client_ip(),
         **details,
     )
-
-
-def _create_limit() -> str:
-    settings = current_gateway().settings
-    return f"{settings.rate_limit_max_requests} per {settings.rate_limit_window_ms // 1000} seconds"
 
 
 # -- health -----------------------------------------------------------------------------
@@ -98,7 +93,7 @@ def health() -> tuple[HealthResponse, int]:
 # -- the seed's endpoints ---------------------------------------------------------------
 
 
-@seed_api.get("/api/nonce", "A single-use nonce for create-payment-session")
+@seed_api.get("/api/nonce", "A single-use nonce for create-payment-session", limit=limits.NONCE)
 def issue_nonce() -> NonceResponse:
     gateway = current_gateway()
     lifetime = timedelta(minutes=gateway.settings.nonce_expiry_minutes)
@@ -109,7 +104,7 @@ def issue_nonce() -> NonceResponse:
 @seed_api.post(
     "/api/create-payment-session",
     "Open a checkout (the seed's request, plus a nonce)",
-    limit=_create_limit,
+    limit=limits.CREATE,
     errors=(401, 409),
     notes={
         401: "The nonce is missing, unknown, expired or already used",
@@ -148,12 +143,12 @@ def _merchant_caller() -> bool:
 
 
 @seed_api.get(
-    "/api/payment-status/<orderId>", "The status of a checkout", limit=POLLING, errors=(404,)
+    "/api/payment-status/<orderId>", "The status of a checkout", limit=limits.STATUS, errors=(404,)
 )
 def payment_status(orderId: OrderId) -> PaymentStatusResponse:
     store = current_gateway().store
-    session = seed.find(store, orderId, merchant=_merchant_caller(), now=clock.utcnow())
-    return PaymentStatusResponse(status=session.status)
+    found = seed.status(store, orderId, merchant=_merchant_caller(), now=clock.utcnow())
+    return PaymentStatusResponse(status=found)
 
 
 @seed_api.post(
@@ -166,7 +161,7 @@ def payment_done(body: PaymentDoneBody) -> PaymentDoneResponse:
     gateway = current_gateway()
     if body.utr is not None:
         # Counted per checkout, whoever asks: an RRN is guessable, so no fishing with it.
-        with limiter.limit(utr.CLAIMS_PER_CHECKOUT, key_func=lambda: f"utr:{body.orderId}"):
+        with limiter.limit(limits.UTR, key_func=limits.per_checkout(body.orderId)):
             pass
     done = seed.payment_done(
         gateway.store,

@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import url_for
 
-from checkout import clock
+from checkout import clock, limits
 from checkout.api.auth import current_caller
-from checkout.api.operations import POLLING, Routes
+from checkout.api.operations import Routes
 from checkout.api.routes import NO_AMOUNT_FREE, bp, checkout_request, hosted_url
 from checkout.api.schemas.v1 import (
     ApiKeyList,
@@ -113,7 +113,7 @@ def create_checkout_session(body: CreateCheckoutSessionBody) -> CheckoutSession:
 @sessions.get(
     "/api/v1/checkout-sessions",
     "List checkout sessions, newest first",
-    limit=POLLING,
+    limit=limits.STATUS,
     errors=(404,),
     notes={404: "startingAfter names no checkout session"},
 )
@@ -139,7 +139,9 @@ def list_checkout_sessions(query: ListCheckoutSessionsQuery) -> CheckoutSessionL
     )
 
 
-@sessions.get("/api/v1/checkout-sessions/<id>", "A checkout session", limit=POLLING, errors=(404,))
+@sessions.get(
+    "/api/v1/checkout-sessions/<id>", "A checkout session", limit=limits.STATUS, errors=(404,)
+)
 def get_checkout_session(id: SessionId) -> CheckoutSession:
     return _shown(_session(id))
 
@@ -177,7 +179,7 @@ def cancel_checkout_session(id: SessionId) -> CheckoutSession:
 def claim_checkout_utr(id: SessionId, body: ClaimUtrBody) -> UtrClaimAnswer:
     gateway = current_gateway()
     session = _session(id)
-    with limiter.limit(utr.CLAIMS_PER_CHECKOUT, key_func=lambda: f"utr:{session.orderId}"):
+    with limiter.limit(limits.UTR, key_func=limits.per_checkout(session.orderId)):
         result = utr.claim(
             gateway.store,
             gateway.claims,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from checkout.config import Settings
+from checkout.domain import lifecycle
 from checkout.domain.vocabulary import Status
 from checkout.services import checkouts
 from checkout.services import utr as utr_claims
@@ -31,9 +32,25 @@ def find(store: Store, order_id: str, *, merchant: bool, now: datetime) -> Payme
     """The checkout as the caller may see it; NotFound, as for an unknown id, if it may not."""
     session = store.session_by_order_id(order_id)
     if session is None or not (merchant or session.source == SEED_SOURCE):
-        # The very error checkouts.find_checkout gives for an id nobody used.
-        raise NotFound("Payment session not found", field="orderId")
+        raise _unknown()
     return checkouts.apply_expiry(store, session, now=now)
+
+
+def status(store: Store, order_id: str, *, merchant: bool, now: datetime) -> str:
+    """`find(...).status`, read through the store's status view: a poll builds no document
+    unless this very read is the one that finds the checkout expired and stores it."""
+    view = store.status_view(order_id)
+    if view is None or not (merchant or view.source == SEED_SOURCE):
+        raise _unknown()
+    stored = Status(view.status)
+    if lifecycle.effective_status(stored, view.expiresAt, now) != stored:
+        return find(store, order_id, merchant=merchant, now=now).status
+    return view.status
+
+
+def _unknown() -> NotFound:
+    """The very error checkouts.find_checkout gives for an id nobody used."""
+    return NotFound("Payment session not found", field="orderId")
 
 
 def cancel(

@@ -38,7 +38,6 @@ EXPIRED = "expired"  # stored only: the window closed while it waited
 UTR_STATUSES = (MATCHED, WAITING, MISMATCH)
 MAX_CLAIMS = 3
 # Per checkout (its token on the pay page, its id or orderId on the APIs).
-CLAIMS_PER_CHECKOUT = "5 per minute"
 UTR_PATTERN = r"^[0-9]{12}$"
 UTR_MESSAGE = "Enter the 12-digit UPI reference (UTR) from your payment app"
 _UTR = re.compile(UTR_PATTERN)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from checkout.storage.models import (
     Nonce,
     Order,
     PaymentSession,
+    UTCDateTimeField,
     WalletCredit,
     newest_first,
 )
@@ -45,6 +47,17 @@ class DuplicateOrderId(ValueError):
 
 
 _DUPLICATE = (NotUniqueError, DuplicateKeyError)
+_AS_UTC = UTCDateTimeField()
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """What a status poll needs of a checkout (Store.status_view)."""
+
+    orderId: str
+    status: str
+    expiresAt: datetime
+    source: str | None
 
 
 class Store(WalletLedger):
@@ -187,6 +200,21 @@ class Store(WalletLedger):
 
     def session_by_order_id(self, order_id: str) -> PaymentSession | None:
         return PaymentSession.objects(orderId=order_id).first()
+
+    def status_view(self, order_id: str) -> StatusView | None:
+        """The three fields a status poll reads, without building a whole document: polls
+        are most of the traffic, and hydrating one costs more than the rest of the request."""
+        found = PaymentSession._get_collection().find_one(
+            {"orderId": order_id}, {"_id": 0, "status": 1, "expiresAt": 1, "source": 1}
+        )
+        if found is None:
+            return None
+        return StatusView(
+            status=found["status"],
+            expiresAt=_AS_UTC.to_python(found["expiresAt"]),
+            source=found.get("source"),
+            orderId=order_id,
+        )
 
     def session_by_token(self, token: str) -> PaymentSession | None:
         return PaymentSession.objects(token=token).first()

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, g, make_response, redirect, render_template, request
 from flask import url_for as flask_url_for
 
-from checkout import clock
+from checkout import clock, limits
 from checkout.errors import page_words
 from checkout.extensions import csrf, limiter
 from checkout.gateway import client_ip, current_gateway
@@ -18,9 +18,6 @@ from checkout.services import signed_checkout as signed_checkout_service
 from checkout.services.errors import FORM_EXPIRED, ServiceError, Unavailable
 from checkout.web.forms import LinkCheckoutForm
 from checkout.web.routes import bp, is_htmx, page_context, page_url
-
-LINK_OPENS_PER_IP = "3 per minute"
-
 
 # -- payment links ----------------------------------------------------------------------
 
@@ -56,7 +53,7 @@ def _opened_a_checkout(_response: Response) -> bool:
 
 @bp.post("/l/<slug>")
 # Only posts that open a checkout count: a customer fixing a typo is not held back.
-@limiter.limit(LINK_OPENS_PER_IP, deduct_when=_opened_a_checkout)
+@limiter.limit(limits.LINK_OPENS, deduct_when=_opened_a_checkout)
 def link_checkout(slug: str) -> Response | tuple[str, int]:
     link = links.find_link(current_gateway().links, slug)
     form = _link_form(link)
@@ -119,7 +116,7 @@ def _link_form_again(link: Any, form: LinkCheckoutForm) -> tuple[str, int]:
 
 @bp.post("/checkout")
 @csrf.exempt  # the merchant's HMAC signature replaces the CSRF token
-@limiter.limit("30 per minute")
+@limiter.limit(limits.SIGNED)
 def signed_checkout() -> Response:
     gateway = current_gateway()
     session = signed_checkout_service.open_signed_checkout(

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, g, make_response, redirect, render_template, request
 from flask import url_for as flask_url_for
 
-from checkout import clock
+from checkout import clock, limits
 from checkout.domain.lifecycle import TERMINAL
 from checkout.domain.money import display_rupees
 from checkout.domain.upi import app_links
@@ -217,21 +217,17 @@ def _checked_action_form(token: str) -> None:
         raise ServiceError(FORM_EXPIRED)
 
 
-def button(path: str, limit: str) -> Callable[[View], View]:
+def button(path: str, limit: limits.Limit = limits.ACTIONS) -> Callable[[View], View]:
     """A pay-page button's route: a POST exempt from the cookie CSRF check because the
     view checks a checkout-bound token instead (ActionForm, see forms.py), so it works in
     a third-party iframe; limited per checkout (the token), never per IP (many customers
     share one carrier address)."""
 
     def declare(view: View) -> View:
-        limited = limiter.limit(limit, key_func=_token_key)(csrf.exempt(view))
+        limited = limiter.limit(limit, key_func=limits.checkout_token)(csrf.exempt(view))
         return bp.post(path)(limited)
 
     return declare
-
-
-def _token_key() -> str:
-    return f"checkout:{(request.view_args or {}).get('token', '')}"
 
 
 # -- pages ------------------------------------------------------------------------------
@@ -263,6 +259,7 @@ def page(token: str) -> str:
 
 
 @bp.get("/pay/<token>/status")
+@limiter.limit(limits.STATUS, key_func=limits.checkout_token)
 def status(token: str) -> Response:
     """While an early tick may still run, "nothing changed" keeps the busy state on screen;
     once it has run without finding the payment, the fragment says so."""
@@ -281,7 +278,7 @@ def status(token: str) -> Response:
     return _fragment(session)
 
 
-@button("/pay/<token>/paid", "6 per minute")
+@button("/pay/<token>/paid")
 def paid(token: str) -> Response:
     """ "I've paid": start an early tick and answer at once with the busy state.
 
@@ -296,7 +293,7 @@ def paid(token: str) -> Response:
     return _after_action(session, checking=clock.utcnow())
 
 
-@button("/pay/<token>/cancel", "10 per minute")
+@button("/pay/<token>/cancel")
 def cancel(token: str) -> Response:
     """Cancel asks first: only a post with `confirm=yes` (the confirmation's own button)
     cancels; any other post shows the question, as a page or as the panel for htmx."""
@@ -334,7 +331,7 @@ def _sandbox_checkout(token: str) -> Checkout:
     return _session(token)
 
 
-@button("/pay/<token>/simulate", "10 per minute")
+@button("/pay/<token>/simulate")
 def simulate(token: str) -> Response:
     """Sandbox only: pay the exact amount into the pretend wallet, as a UPI app would."""
     return _sandbox_pays(token, _pay_into_the_wallet)
@@ -356,7 +353,7 @@ def _sandbox_pays(token: str, pay: Callable[[Gateway, str], object]) -> Response
     return _after_action(_session(token))
 
 
-@button("/pay/<token>/simulate-sms", "10 per minute")
+@button("/pay/<token>/simulate-sms")
 def simulate_sms(token: str) -> Response:
     """Sandbox only: the bank's credit SMS for the exact amount, through the relay path."""
     return _sandbox_pays(
@@ -367,7 +364,7 @@ def simulate_sms(token: str) -> Response:
     )
 
 
-@button("/pay/<token>/utr", utr.CLAIMS_PER_CHECKOUT)
+@button("/pay/<token>/utr", limits.UTR)
 def claim_utr(token: str) -> Response:
     """The customer's UTR: weighed against the bank's evidence, never believed alone."""
     _checked_action_form(token)
