@@ -24,16 +24,18 @@
     ".upi-checkout-panel{position:relative;margin:auto;width:min(420px,100%);flex:none}",
     ".upi-checkout-frame{display:block;width:100%;height:" + DEFAULT_HEIGHT + "px;border:0;",
     "border-radius:12px;background:#fff;box-shadow:0 8px 32px rgba(0,0,0,.35)}",
-    ".upi-checkout-close{position:absolute;top:-14px;right:-14px;width:44px;height:44px;margin:0;",
-    "padding:0;display:flex;align-items:center;justify-content:center;border:2px solid #fff;",
-    "border-radius:50%;background:#1f2937;color:#fff;font:600 24px/1 system-ui,sans-serif;",
-    "cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.4)}",
-    ".upi-checkout-close:hover{background:#111827}",
+    /* The close button sits in its own bar above the checkout, never over its content. */
+    ".upi-checkout-bar{display:flex;justify-content:flex-end;padding:0 0 8px}",
+    ".upi-checkout-close{width:44px;height:44px;margin:0;padding:0;display:flex;",
+    "align-items:center;justify-content:center;border:2px solid #1f2937;border-radius:50%;",
+    "background:#fff;color:#1f2937;font:600 26px/1 system-ui,sans-serif;cursor:pointer;",
+    "box-shadow:0 2px 8px rgba(0,0,0,.4)}",
+    ".upi-checkout-close:hover{background:#e5e7eb}",
     ".upi-checkout-close:focus{outline:none}",
     ".upi-checkout-close:focus-visible{outline:3px solid #fbbf24;outline-offset:2px}",
-    "@media (max-width:460px){.upi-checkout-overlay{padding:0}",
+    "@media (max-width:460px){.upi-checkout-overlay{padding:8px 0 0}",
     ".upi-checkout-panel{width:100%}.upi-checkout-frame{border-radius:0}",
-    ".upi-checkout-close{top:8px;right:8px}}"
+    ".upi-checkout-bar{padding:0 8px 8px}}"
   ].join("");
 
   var styled = false;
@@ -78,6 +80,9 @@
     frame.className = "upi-checkout-frame";
     frame.src = target.toString();
     frame.title = title;
+
+    var bar = document.createElement("div");
+    bar.className = "upi-checkout-bar";
 
     var close = document.createElement("button");
     close.type = "button";
@@ -133,7 +138,8 @@
     window.addEventListener("message", onMessage);
     document.addEventListener("keydown", onKey);
     document.addEventListener("focusin", onFocus);
-    panel.appendChild(close);
+    bar.appendChild(close);
+    panel.appendChild(bar);
     panel.appendChild(frame);
     overlay.appendChild(panel);
     document.body.appendChild(overlay);
