@@ -25,7 +25,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from flask import Flask
 
 from checkout import create_app
-from checkout.config import Settings
+from checkout.config import ConfigError, Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
 from checkout.mail import MailError, send_message
 from checkout.services import sandbox
@@ -387,3 +387,14 @@ def test_a_receipt_that_cannot_be_written_never_holds_up_the_webhook(
     assert shop.session("ORD-RCPT-6").pendingEvents == []  # the webhook's debt was paid
     assert MailJob.objects(key=job_key("ORD-RCPT-6")).first() is None
     assert server.received == []
+
+
+def test_smtp_url_without_mail_from_is_refused_at_start(settings: Settings) -> None:
+    with pytest.raises(ConfigError, match="MAIL_FROM is required when SMTP_URL is set"):
+        settings.with_overrides(smtp_url=f"smtp://{HOST}:2525", mail_from="").validated()
+    refused = ""
+    try:
+        Settings.from_env({"SMTP_URL": "ftp://user:hunter2@mail.example.in"})
+    except ConfigError as exc:
+        refused = str(exc)
+    assert refused and "hunter2" not in refused  # the parser never quotes the password
