@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_string
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime as rfc2822_date
@@ -118,7 +119,8 @@ def receipt_message(receipt: Receipt, settings: Settings, recipient: str) -> Ema
     text = template.render(receipt=receipt, settings=settings)
     subject, _, body = text.partition("\n")
     message = EmailMessage(policy=POLICY)
-    message["From"] = f"{settings.upi_payee_name} <{settings.mail_from}>"
+    # An Address, not "name <addr>" text: a payee name with a comma stays one sender.
+    message["From"] = Address(display_name=settings.upi_payee_name, addr_spec=settings.mail_from)
     message["To"] = recipient
     message["Subject"] = subject.removeprefix("Subject:").strip()
     message["Date"] = rfc2822_date(receipt.paid_at)

@@ -356,7 +356,7 @@ def test_the_receipt_speaks_the_default_language(
         settings.with_overrides(
             smtp_url=f"smtp://{HOST}:{port}",
             mail_from="orders@shop.example.in",
-            upi_payee_name="Asha Stores",
+            upi_payee_name="Asha Stores, Pune",
             default_language="hi",
         )
     )
@@ -366,8 +366,12 @@ def test_the_receipt_speaks_the_default_language(
         shop.pay_by_sms("ORD-RCPT-HI")
         shop.round()
         (got,) = server.received
-        assert got.message["Subject"] == "रसीद: Asha Stores को ₹499.00 का भुगतान"
-        assert "धन्यवाद। Asha Stores को आपका UPI भुगतान मिल गया है।" in got.message.get_content()
+        assert got.message["Subject"] == "रसीद: Asha Stores, Pune को ₹499.00 का भुगतान"
+        assert "धन्यवाद। Asha Stores, Pune को आपका UPI भुगतान मिल गया है।" in got.message.get_content()
+        # A comma in the payee's name: still one sender, its name quoted.
+        (sender,) = got.message["From"].addresses
+        assert sender.display_name == "Asha Stores, Pune"
+        assert sender.addr_spec == "orders@shop.example.in"
     finally:
         drop_store(app.extensions[EXTENSION_KEY].store)
 
