@@ -364,7 +364,7 @@ class DeliveryWorker(BackgroundLoop):
         ):
             sent += 1
         while sent < limit and self.receipts.send_one(
-            now=clock.utcnow(), lease=LEASE, retry_delay=retry_delay
+            now=clock.utcnow(), lease=LEASE, retry_delay=retry_delay, max_attempts=MAX_ATTEMPTS
         ):
             sent += 1
         return sent

@@ -9,6 +9,7 @@ leases, sends and retries it with the webhooks' backoff: one way of doing outbox
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -41,7 +42,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TEMPLATES = os.path.join(ROOT, "templates")
 TRANSLATIONS = os.path.join(ROOT, "translations")
 EMAIL_TEMPLATE = "pay/receipt_email.txt"
-MAX_ATTEMPTS = 12
 # Headers unfolded up to SMTP's 998-character line: Python's folder (3.11) drops the space
 # where it splits a non-ASCII Subject into encoded words ("₹499.00 का" read back "₹499.00का").
 POLICY = SMTP.clone(max_line_length=998)
@@ -98,6 +98,7 @@ def receipt_for(
     )
 
 
+@functools.lru_cache(maxsize=8)
 def _environment(language: str) -> Environment:
     """Outside any request (the worker's thread): Jinja with the same catalogues as the pages."""
     environment = Environment(
@@ -179,9 +180,11 @@ class ReceiptMailer:
         now: datetime,
         lease: timedelta,
         retry_delay: Callable[[int], timedelta],
+        max_attempts: int,
         timeout: float = SEND_TIMEOUT_SECONDS,
     ) -> MailJob | None:
-        """Lease, send and settle one due receipt; None when nothing is due."""
+        """Lease, send and settle one due receipt; None when nothing is due. The lease, the
+        backoff and the attempts are the webhook outbox's (the worker passes them)."""
         if not self.enabled:
             return None
         job = self.outbox.lease_due_job(now, lease)
@@ -195,7 +198,7 @@ class ReceiptMailer:
             changes = {"status": DeliveryStatus.DELIVERED, "sentAt": now, "lastError": None}
         except MailError as exc:
             changes = {"lastError": exc.reason}
-            if exc.retryable and job.attempts < MAX_ATTEMPTS:
+            if exc.retryable and job.attempts < max_attempts:
                 changes.update(
                     status=DeliveryStatus.PENDING, nextAttemptAt=now + retry_delay(job.attempts)
                 )
