@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import random
 import secrets
-import statistics
 import sys
 import time
 import uuid
@@ -39,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 from support.processes import workdir
 from support.report import Table, code_version, load_average, machine_summary
 
@@ -151,14 +150,41 @@ def _reset_peak() -> bool:
     return True
 
 
-def _timed(work: Callable[[], None], runs: int) -> tuple[float, float]:
+class StoreTime(monitoring.CommandListener):
+    """Sums the time the store took to answer each command (pymongo's own measure)."""
+
+    def __init__(self) -> None:
+        self.micros = 0
+        self.commands = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        pass
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        self.micros += event.duration_micros
+        self.commands += 1
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        self.micros += event.duration_micros
+        self.commands += 1
+
+
+STORE = StoreTime()
+monitoring.register(STORE)  # before any client exists: the app's connection reports too
+
+
+def _timed(work: Callable[[], None], runs: int) -> tuple[float, float, float, int]:
+    """Median and worst wall time (ms), and the median run's store time (ms) and commands."""
     work()  # warm-up: templates compiled, connections open
-    seconds = []
+    runs_seen = []
     for _ in range(runs):
+        STORE.micros = STORE.commands = 0
         started = time.perf_counter()
         work()
-        seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds) * 1000, max(seconds) * 1000
+        runs_seen.append((time.perf_counter() - started, STORE.micros, STORE.commands))
+    runs_seen.sort()
+    wall, micros, commands = runs_seen[len(runs_seen) // 2]
+    return wall * 1000, runs_seen[-1][0] * 1000, micros / 1000, commands
 
 
 def _page(client: Any, path: str) -> Callable[[], None]:
@@ -225,6 +251,7 @@ def measure(uri: str, size: int, runs: int, scratch: Path) -> dict[str, Any]:
 
     idle = _kib("VmRSS")
     reset = _reset_peak()
+    STORE.micros = STORE.commands = 0
     started = time.perf_counter()
     answer = client.get("/admin/exports/checkouts.csv")
     rows = -1  # the header
@@ -236,6 +263,8 @@ def measure(uri: str, size: int, runs: int, scratch: Path) -> dict[str, Any]:
     answer.close()
     result["export"] = {
         "seconds": time.perf_counter() - started,
+        "store_seconds": STORE.micros / 1e6,
+        "commands": STORE.commands,
         "rows": rows,
         "mib": size_bytes / 1024 / 1024,
         "idle_kib": idle,
@@ -268,16 +297,17 @@ def main() -> None:
             result = measure(uri, size, args.runs, scratch)
             results.append(result)
             print(f"  filled in {result['fill']:.1f} s")
-    pages = Table(["page", *(f"N = {r['size']:,} median / worst (ms)" for r in results)])
-    labels = list(results[0]["pages"])
-    pages.add(
-        "plain indexed count on nx-27017 (pymongo)",
-        *(f"{r['count'][0]:.0f} / {r['count'][1]:.0f}" for r in results),
+    pages = Table(
+        ["page", *(f"N = {r['size']:,}: median / worst ms (store ms, commands)" for r in results)]
     )
-    for label in labels:
-        pages.add(
-            label, *(f"{r['pages'][label][0]:.0f} / {r['pages'][label][1]:.0f}" for r in results)
-        )
+
+    def cell(figures: tuple[float, float, float, int]) -> str:
+        wall, worst, store, commands = figures
+        return f"{wall:.0f} / {worst:.0f} ({store:.0f}, {commands})"
+
+    pages.add("plain indexed count on nx-27017 (pymongo)", *(cell(r["count"]) for r in results))
+    for label in results[0]["pages"]:
+        pages.add(label, *(cell(r["pages"][label]) for r in results))
     print("\n" + pages.markdown())
     export = Table(
         [
@@ -285,6 +315,7 @@ def main() -> None:
             "rows",
             "CSV MiB",
             "seconds",
+            "store s (commands)",
             "rows/s",
             "idle RSS MiB",
             "peak RSS MiB",
@@ -298,6 +329,7 @@ def main() -> None:
             f"{e['rows']:,}",
             f"{e['mib']:.1f}",
             f"{e['seconds']:.1f}",
+            f"{e['store_seconds']:.1f} ({e['commands']})",
             f"{e['rows'] / e['seconds']:,.0f}",
             f"{e['idle_kib'] / 1024:.1f}",
             f"{e['peak_kib'] / 1024:.1f}",
@@ -311,6 +343,7 @@ def main() -> None:
             f"{rows:,}",
             "",
             f"{seconds:.1f}",
+            "",
             f"{rows / seconds:,.0f}",
             "",
             "",
@@ -321,6 +354,7 @@ def main() -> None:
         export.add(
             f"{r['size']:,} (control: rows held in a list)",
             f"{c['rows']:,}",
+            "",
             "",
             "",
             "",
