@@ -21,7 +21,7 @@ from checkout.providers.base import WalletProvider
 from checkout.services import nonces, wallet
 from checkout.services.errors import Conflict, NotFound, Unavailable
 from checkout.storage.models import Order, PaymentSession
-from checkout.storage.store import DuplicateOrderId, Store
+from checkout.storage.store import DuplicateOrderId, StatusView, Store
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +193,36 @@ def find_checkout(store: Store, order_id: str, *, now: datetime) -> PaymentSessi
 def find_checkout_by_token(store: Store, token: str, *, now: datetime) -> PaymentSession:
     session = store.session_by_token(token)
     if session is None:
-        raise NotFound("This checkout does not exist")
+        raise _no_such_token()
     return apply_expiry(store, session, now=now)
+
+
+def status_by_token(store: Store, token: str, *, now: datetime) -> StatusView:
+    """find_checkout_by_token(...).status and the like, for a hosted page's poll."""
+    view = current_status(store, now=now, token=token)
+    if view is None:
+        raise _no_such_token()
+    return view
+
+
+def _no_such_token() -> NotFound:
+    return NotFound("This checkout does not exist")
+
+
+def current_status(
+    store: Store, *, now: datetime, order_id: str | None = None, token: str | None = None
+) -> StatusView | None:
+    """A checkout's status as a reader must see it, through the store's status view: a
+    poll builds no document, unless this read is the one that finds it expired (then the
+    expiry is stored, as find_checkout would, and the stored outcome is shown)."""
+    view = store.status_view(order_id=order_id, token=token)
+    if view is None:
+        return None
+    stored = Status(view.status)
+    if lifecycle.effective_status(stored, view.expiresAt, now) == stored:
+        return view
+    expire(store, view.orderId, now=now)
+    return store.status_view(order_id=view.orderId)
 
 
 def apply_expiry(store: Store, session: PaymentSession, *, now: datetime) -> PaymentSession:

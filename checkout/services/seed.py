@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from checkout.config import Settings
-from checkout.domain import lifecycle
 from checkout.domain.vocabulary import Status
 from checkout.services import checkouts
 from checkout.services import utr as utr_claims
@@ -37,15 +36,11 @@ def find(store: Store, order_id: str, *, merchant: bool, now: datetime) -> Payme
 
 
 def status(store: Store, order_id: str, *, merchant: bool, now: datetime) -> str:
-    """`find(...).status`, read through the store's status view: a poll builds no document
-    unless this very read is the one that finds the checkout expired and stores it."""
-    view = store.status_view(order_id)
-    if view is None or not (merchant or view.source == SEED_SOURCE):
+    """`find(...).status`, read through the store's status view (checkouts.current_status)."""
+    shown = checkouts.current_status(store, now=now, order_id=order_id)
+    if shown is None or not (merchant or shown.source == SEED_SOURCE):
         raise _unknown()
-    stored = Status(view.status)
-    if lifecycle.effective_status(stored, view.expiresAt, now) != stored:
-        return find(store, order_id, merchant=merchant, now=now).status
-    return view.status
+    return shown.status
 
 
 def _unknown() -> NotFound:

@@ -48,6 +48,7 @@ class DuplicateOrderId(ValueError):
 
 _DUPLICATE = (NotUniqueError, DuplicateKeyError)
 _AS_UTC = UTCDateTimeField()
+_STATUS_FIELDS = {"_id": 0, "orderId": 1, "status": 1, "expiresAt": 1, "source": 1}
 
 
 @dataclass(frozen=True)
@@ -201,19 +202,21 @@ class Store(WalletLedger):
     def session_by_order_id(self, order_id: str) -> PaymentSession | None:
         return PaymentSession.objects(orderId=order_id).first()
 
-    def status_view(self, order_id: str) -> StatusView | None:
-        """The three fields a status poll reads, without building a whole document: polls
-        are most of the traffic, and hydrating one costs more than the rest of the request."""
-        found = PaymentSession._get_collection().find_one(
-            {"orderId": order_id}, {"_id": 0, "status": 1, "expiresAt": 1, "source": 1}
-        )
+    def status_view(
+        self, *, order_id: str | None = None, token: str | None = None
+    ) -> StatusView | None:
+        """What a status poll reads, by orderId or by hosted-page token, without building a
+        whole document: polls are most of the traffic, and hydrating a document costs more
+        than the rest of such a request."""
+        query = {"orderId": order_id} if order_id is not None else {"token": token}
+        found = PaymentSession._get_collection().find_one(query, _STATUS_FIELDS)
         if found is None:
             return None
         return StatusView(
+            orderId=found["orderId"],
             status=found["status"],
             expiresAt=_AS_UTC.to_python(found["expiresAt"]),
             source=found.get("source"),
-            orderId=order_id,
         )
 
     def session_by_token(self, token: str) -> PaymentSession | None:

@@ -97,8 +97,8 @@ def _press_mark(moment: datetime) -> str:
     return str(int(moment.timestamp() * 1000))
 
 
-def _checking(session: Checkout, since: datetime | None) -> bool:
-    if since is None or session.status != Status.PENDING.value:
+def _checking(status: str, since: datetime | None) -> bool:
+    if since is None or status != Status.PENDING.value:
         return False
     gateway = current_gateway()
     return early_tick.still_checking(
@@ -246,7 +246,7 @@ def page(token: str) -> str:
     merchant_urls = (session.returnUrl, session.cancelUrl)
     g.form_targets = {origin for url in merchant_urls if url and (origin := origin_of(url))}
     since = _checking_since()
-    busy = _checking(session, since)
+    busy = _checking(session.status, since)
     shown = since is not None and not busy and session.status == Status.PENDING.value
     note = request.args.get("utr")
     context = page_context(
@@ -263,19 +263,19 @@ def page(token: str) -> str:
 def status(token: str) -> Response:
     """While an early tick may still run, "nothing changed" keeps the busy state on screen;
     once it has run without finding the payment, the fragment says so."""
-    session = _session(token)
+    view = checkouts.status_by_token(current_gateway().store, token, now=clock.utcnow())
     since = _checking_since()
-    unchanged = request.args.get("seen") == session.status
-    if _checking(session, since):
-        return Response(status=204) if unchanged else _fragment(session, checking=since)
-    if since is not None and session.status == Status.PENDING.value:
+    unchanged = request.args.get("seen") == view.status
+    if _checking(view.status, since):
+        return Response(status=204) if unchanged else _fragment(_session(token), checking=since)
+    if since is not None and view.status == Status.PENDING.value:
         # "Not yet" stays on screen, unannounced again, until the state changes.
         if unchanged and request.args.get("noted") == "1":
             return Response(status=204)
-        return _fragment(session, not_seen=since)
-    if unchanged and Status(session.status) not in TERMINAL:
+        return _fragment(_session(token), not_seen=since)
+    if unchanged and Status(view.status) not in TERMINAL:
         return Response(status=204)
-    return _fragment(session)
+    return _fragment(_session(token))
 
 
 @button("/pay/<token>/paid")
