@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,44 +9,25 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from checkout import admin
 from checkout.admin import access
-from checkout.app import create_app
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
 from checkout.storage.models import AuditLog, PaymentSession, WalletCredit
 from tests.conftest import AUTH, Clock
-from tests.functional.console_login import sign_in
+from tests.functional.console_login import csrf_app, sign_in, token
 
 V1 = "/api/v1/checkout-sessions"
-TOKEN = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
-)
 
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
-    """The app with CSRF on, as in production (the shared fixture's app is the same)."""
-    application = create_app(settings)
-    application.config.update(TESTING=True, WTF_CSRF_ENABLED=True)
-    if "admin" not in application.blueprints:  # until the console is wired into create_app
-        application.register_blueprint(admin.bp)
-    for name in ("today", "login", "logout"):  # the layout's links, until their pages land
-        if f"admin.{name}" not in application.view_functions:
-            application.add_url_rule(f"/admin/_{name}", f"admin.{name}", lambda: "")
-    yield application
-    application.extensions[EXTENSION_KEY].stop_background()
+    """The app with CSRF on, as in production, and the console registered."""
+    yield from csrf_app(settings)
 
 
-def _sign_in(client: FlaskClient) -> str:
-    """A real owner, through the login form (a session naming no stored user signs nobody in)."""
-    return sign_in(client, client.application.extensions[EXTENSION_KEY], access.OWNER)
-
-
-def _token(html: str) -> str:
-    found = TOKEN.search(html)
-    assert found, html
-    return found.group(1) or found.group(2)
+def _sign_in(client: FlaskClient, role: str = access.OWNER) -> str:
+    """A real user, through the login form (a session naming no stored user signs nobody in)."""
+    return sign_in(client, client.application.extensions[EXTENSION_KEY], role)
 
 
 def _paid(client: FlaskClient, pay: Callable[[str], Any], order_id: str, amount: str) -> str:
@@ -80,14 +60,14 @@ def test_refund_page_partial_full_above_paid_and_csrf(
     assert refused.status_code == 400
     assert PaymentSession.objects.get(orderId="ORD-ADM1").refundedAmountPaise is None
 
-    token = _token(html)
-    partial = client.post(url, data={"csrf_token": token, "amount": "50", "utr": "111122223333"})
+    csrf = token(html)
+    partial = client.post(url, data={"csrf_token": csrf, "amount": "50", "utr": "111122223333"})
     assert partial.status_code == 302
-    too_much = client.post(url, data={"csrf_token": token, "amount": "151"})
+    too_much = client.post(url, data={"csrf_token": csrf, "amount": "151"})
     assert too_much.status_code == 400 and "cannot exceed" in too_much.get_data(as_text=True)
-    bad = client.post(url, data={"csrf_token": token, "amount": "abc"})
+    bad = client.post(url, data={"csrf_token": csrf, "amount": "abc"})
     assert bad.status_code == 400 and "Amount" in bad.get_data(as_text=True)
-    full = client.post(url, data={"csrf_token": token, "amount": "150"})
+    full = client.post(url, data={"csrf_token": csrf, "amount": "150"})
     assert full.status_code == 302
     done = client.get(url).get_data(as_text=True)
     assert "Everything paid has been refunded" in done and "111122223333" in done
@@ -117,25 +97,25 @@ def test_assign_once_under_a_double_post_and_dismiss(
     credit_id = _stray(gateway, client, clock, "7.77")
     # As if the payer had paid the requested amount from an app that dropped the suffix.
     WalletCredit.objects(id=credit_id.removeprefix("cr_")).update_one(set__amountPaise=49900)
-    owner = _sign_in(client)
+    staff = _sign_in(client, access.STAFF)  # staff act on payments, not only owners
     queue = client.get("/admin/credits").get_data(as_text=True)
     assert credit_id in queue and "₹499" in queue
     choose = client.get(f"/admin/credits/{credit_id}/assign").get_data(as_text=True)
     assert "ORD-ADM2" in choose
     url = f"/admin/credits/{credit_id}/assign"
     assert client.post(url, data={"orderId": "ORD-ADM2"}).status_code == 400  # no CSRF token
-    token = _token(choose)
-    first = client.post(url, data={"csrf_token": token, "orderId": "ORD-ADM2"})
-    second = client.post(url, data={"csrf_token": token, "orderId": "ORD-ADM2"})
+    csrf = token(choose)
+    first = client.post(url, data={"csrf_token": csrf, "orderId": "ORD-ADM2"})
+    second = client.post(url, data={"csrf_token": csrf, "orderId": "ORD-ADM2"})
     assert (first.status_code, second.status_code) == (302, 409)
     assert PaymentSession.objects.get(orderId="ORD-ADM2").status == "completed"
     assigned = AuditLog.objects(action="credit_assigned")
-    assert [a.details["by"] for a in assigned] == [owner]
+    assert [a.details["by"] for a in assigned] == [staff]
 
     client.post(V1, json={"orderId": "ORD-ADM3", "amount": "499"}, headers=AUTH)  # ticks run
     other = _stray(gateway, client, clock, "3.33")
     dismiss = f"/admin/credits/{other}/dismiss"
     assert client.post(dismiss, data={"reason": "own transfer"}).status_code == 400
-    done = client.post(dismiss, data={"csrf_token": token, "reason": "own transfer"})
+    done = client.post(dismiss, data={"csrf_token": csrf, "reason": "own transfer"})
     assert done.status_code == 303
     assert other not in client.get("/admin/credits").get_data(as_text=True)
