@@ -24,7 +24,7 @@ from flask_wtf.csrf import CSRFError
 from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
 
-from checkout.services.errors import FORM_EXPIRED, ServiceError
+from checkout.services.errors import FORM_EXPIRED, RATE_LIMITED, ServiceError
 from checkout.storage.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ PAGE_MESSAGES = (
     N_("This checkout does not exist"),
     N_("This payment link does not exist"),
     N_("Payment session not found"),
+    N_("Too many requests, slow down and try again later"),
 )
 
 
@@ -156,7 +157,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded) -> Response:
-        response = error_response(429, N_("Too many requests, slow down and try again later"))
+        response = error_response(429, RATE_LIMITED)
         # flask-limiter adds Retry-After and X-RateLimit-* in its after_request hook.
         return response
 

@@ -13,16 +13,24 @@ operators change it through settings alone.
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
+import time
 from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import request
+from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 
+from checkout.extensions import limiter
 from checkout.gateway import client_ip, current_gateway
+from checkout.services.errors import TooManyRequests
 from checkout.services.keys import SCOPE_ALL
 
 Limit = Callable[[], str]
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def setting(name: str) -> Limit:
@@ -36,7 +44,19 @@ def setting(name: str) -> Limit:
     return read
 
 
-STATUS = setting("rate_limit_status")
+class ReadLimit:
+    """The limit of a cheap read (a status poll): counted with one hit of one counter,
+    outside flask-limiter's per-request machinery, which costs more than the read."""
+
+    def __init__(self, limit: Limit) -> None:
+        self.limit = limit
+        self.__name__ = limit.__name__
+
+    def __call__(self) -> str:
+        return self.limit()
+
+
+STATUS = ReadLimit(setting("rate_limit_status"))
 NONCE = setting("rate_limit_nonce")
 ACTIONS = setting("rate_limit_actions")
 UTR = setting("rate_limit_utr")
@@ -63,6 +83,38 @@ def _merchant_key_id() -> str | None:
         return None
     caller = merchant_caller()
     return caller.key_id if caller is not None and caller.scope == SCOPE_ALL else None
+
+
+def counted(limit: Limit, key_func: Callable[[], str]) -> Callable[[View], View]:
+    """The view, counted against `limit` for whom `key_func` names, and nothing more."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            hit(limit(), key_func(), scope=request.endpoint or view.__name__)
+            return view(*args, **kwargs)
+
+        return cast(View, run)
+
+    return decorate
+
+
+@functools.lru_cache(maxsize=64)
+def _items(text: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(text))
+
+
+def hit(text: str, key: str, *, scope: str) -> None:
+    """One hit per item of the limit `text`; TooManyRequests (with when to come back) if
+    any is spent. Uses flask-limiter's own strategy and storage, so counters live where
+    RATELIMIT_STORAGE_URI says and the limiter's reset and switch-off hold here too."""
+    if not limiter.enabled:
+        return
+    strategy = limiter.limiter
+    for item in _items(text):
+        if not strategy.hit(item, key, scope):
+            reset_at = strategy.get_window_stats(item, key, scope).reset_time
+            raise TooManyRequests(retry_after=math.ceil(reset_at - time.time()))
 
 
 def per_key_or(route_limit: Limit) -> Limit:

@@ -172,6 +172,8 @@ def _limited(limit: Limit, handler: Callable[..., Response]) -> Callable[..., Re
     """The route's limit per client IP, or RATE_LIMIT_KEYED per key for a merchant key."""
     route_limit = limit if callable(limit) else (lambda: limit)
     keyed = limits.per_key_or(route_limit)  # type: ignore[arg-type]
+    if isinstance(limit, limits.ReadLimit):
+        return limits.counted(keyed, limits.key_or_ip)(handler)
     return limiter.limit(keyed, key_func=limits.key_or_ip)(handler)
 
 

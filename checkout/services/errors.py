@@ -9,6 +9,8 @@ from __future__ import annotations
 
 # The words for a form whose CSRF token is missing, stale or from another page.
 FORM_EXPIRED = "This form has expired or was not sent from this site."
+# The words of every 429, from flask-limiter's routes and from the one-counter reads alike.
+RATE_LIMITED = "Too many requests, slow down and try again later"
 
 
 class ServiceError(Exception):
@@ -73,6 +75,19 @@ class BadGateway(ServiceError):
     """The wallet provider did not answer; nothing was decided."""
 
     status = 502
+
+
+class TooManyRequests(ServiceError):
+    """A rate limit refused the request; ``retry_after`` is when its window opens again."""
+
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(RATE_LIMITED)
+        self.retry_after = max(1, int(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Unavailable(ServiceError):

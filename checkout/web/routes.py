@@ -259,7 +259,7 @@ def page(token: str) -> str:
 
 
 @bp.get("/pay/<token>/status")
-@limiter.limit(limits.STATUS, key_func=limits.checkout_token)
+@limits.counted(limits.STATUS, limits.checkout_token)
 def status(token: str) -> Response:
     """While an early tick may still run, "nothing changed" keeps the busy state on screen;
     once it has run without finding the payment, the fragment says so."""
