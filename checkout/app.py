@@ -21,6 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from checkout import clock, limits
 from checkout.api.origins import refuse_foreign_origins
+from checkout.compression import init_compression
 from checkout.config import Settings
 from checkout.domain.vocabulary import Status
 from checkout.errors import register_error_handlers
@@ -162,6 +163,7 @@ def _flask_secret_key(settings: Settings) -> str:
 
 def _init_extensions(app: Flask, settings: Settings) -> None:
     """Order matters: hooks run in registration order (after_request in reverse)."""
+    init_compression(app)  # first registered, so it compresses the final answer last
     csrf.init_app(app)
     # Registered before Talisman so that it runs after Talisman has set its headers.
     app.after_request(_allow_embedding)

@@ -31,6 +31,7 @@ RUNTIME_PINS = {
     "python-dotenv": "1.2.4",
     "gunicorn": "27.0.1",
     "flask-babel": "4.0.0",
+    "flask-compress": "1.25",
     "argon2-cffi": "25.1.0",
     "pyotp": "2.12.1",
     "prometheus-client": "0.26.0",
