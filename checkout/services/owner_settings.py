@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from checkout.clock import iso
 from checkout.config import VARIABLE, Settings, Variable
+from checkout.domain.money import format_rupees
 from checkout.domain.vocabulary import DELIVERY_ID, EventType
 from checkout.jsonio import dumps
 from checkout.services import keys, links, outbox
@@ -217,6 +218,8 @@ def running_configuration(settings: Settings) -> list[ConfigRow]:
         value = getattr(settings, field.name)
         if not field.repr:  # declared secret=True in checkout.config
             rows.append(ConfigRow(variable.name, SET if value else UNSET, True))
+        elif field.name.endswith("_paise"):  # read as rupees, kept as paise
+            rows.append(ConfigRow(variable.name, format_rupees(int(value)), False))
         else:
             rows.append(ConfigRow(variable.name, _text(value), False))
     return rows

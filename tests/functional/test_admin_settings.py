@@ -252,5 +252,6 @@ def test_running_configuration_masks_passwords_in_urls(settings: Settings) -> No
     assert rows["SMTP_URL"].secret and rows["EVIDENCE_IMAP_URL"].secret
     assert rows["SMS_GATEWAY_SIGNING_KEY"].value == owner_settings.UNSET
     assert rows["ALLOWED_ORIGINS"].value == "http://shop.test"
+    assert rows["MAX_AMOUNT"].value == "100000.00"  # rupees, as the variable is written
     assert owner_settings.masked_url("no url at all") == "no url at all"
     assert owner_settings.masked_url("redis://token@host/0") == "redis://********@host/0"
