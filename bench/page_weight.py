@@ -5,15 +5,18 @@ opens one checkout through `POST /api/v1/checkout-sessions`, loads its `/pay/<to
 page in headless Chromium (Debian's, through Playwright) at 360x640 in a fresh browser
 context with the cache disabled, and sums what the network delivered for the page and
 every subresource: Chrome DevTools' `Network.loadingFinished.encodedDataLength`
-(response head + body as received), next to Playwright's `request.sizes()`.
-The QR is a data: URI inside the HTML, so it is counted with the HTML (and shown apart).
+(response head + body as received), next to Playwright's `request.sizes()`, the
+Content-Encoding each answer came with (the gateway compresses CSS, JS and SVG, never
+HTML: checkout/compression.py) and each body as stored, fetched raw without compression.
+The QR is a data: URI inside the HTML, so it is counted with the HTML (and shown apart),
+as are the app buttons' icons (inline SVG). `--lang hi` weighs the Hindi page.
 
 Then: the status fragment the page polls every 2 s, fetched raw over a socket
 (`?seen=pending` while nothing changed -> 204; without `seen` -> the fragment), and the
 polls the page itself made while it stayed open. Budget (issue 3): under 80 KB.
 Every request must go to loopback.
 
-Usage:  .venv/bin/python bench/page_weight.py [--open-seconds 5]
+Usage:  .venv/bin/python bench/page_weight.py [--open-seconds 5] [--lang hi]
 Loopback only; every wait is bounded.
 """
 
@@ -22,7 +25,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import gzip
 import re
 import socket
 import sys
@@ -50,6 +52,7 @@ class Resource:
     kind: str = ""
     status: int = 0
     mime: str = ""
+    encoding: str = ""  # Content-Encoding of the answer; "" when sent as stored
     encoded: int | None = None  # CDP: bytes received, head + body
     failed: str = ""
     body: int | None = None  # Playwright: decoded body bytes
@@ -83,10 +86,6 @@ def raw_get(port: int, path: str, headers: dict[str, str]) -> tuple[int, int, in
     return status, len(head) + 4, len(body), body
 
 
-def gzip_size(data: bytes) -> int:
-    return len(gzip.compress(data, compresslevel=6))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -94,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=5.0,
         help="how long the page stays open after load, to see its status polls (1-30)",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=("en", "hi"),
+        default="en",
+        help="the page's language (?lang=); Hindi text weighs more (3 bytes a letter)",
     )
     args = parser.parse_args(argv)
     if not 1 <= args.open_seconds <= 30:
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"code: {code_version()}")
     print(
         "bench: page_weight, gateway at its defaults (sandbox, in-memory store), "
-        "headless /usr/bin/chromium 360x640, fresh context, cache disabled",
+        f"headless /usr/bin/chromium 360x640, fresh context, cache disabled, lang={args.lang}",
         flush=True,
     )
     with contextlib.ExitStack() as stack:
@@ -116,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         url = str(checkout["url"])
         if url.startswith("/"):
             url = base + url
+        if args.lang != "en":
+            url += f"?lang={args.lang}"
         if not is_loopback(urlsplit(url).hostname or ""):
             raise RuntimeError(f"checkout url is not on loopback: {url}")
         print(f"  checkout {checkout['orderId']} ({checkout['amount']}): {urlsplit(url).path}")
@@ -147,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             if res:
                 res.status = int(event["response"]["status"])
                 res.mime = event["response"].get("mimeType", "")
+                headers = {k.lower(): v for k, v in event["response"].get("headers", {}).items()}
+                res.encoding = headers.get("content-encoding", "")
 
         def finished(event: dict) -> None:
             res = resources.get(event["requestId"])
@@ -181,49 +190,58 @@ def main(argv: list[str] | None = None) -> int:
                         res.head = int(sizes["responseHeadersSize"])
                         break
         # The raw HTML as served (page.content() is the DOM after scripts ran).
-        status, _, _, served_html = raw_get(gateway.port, urlsplit(url).path, {})
+        page_path = urlsplit(url).path + (f"?{urlsplit(url).query}" if urlsplit(url).query else "")
+        status, _, _, served_html = raw_get(gateway.port, page_path, {})
         status_path = (poll_url or "").split("?")[0]
         hx = {"HX-Request": "true", "HX-Current-URL": url, "HX-Target": "checkout"}
         seen_status = raw_get(gateway.port, f"{status_path}?seen=pending", hx)
         fragment = raw_get(gateway.port, status_path, hx)
         favicon_fetch = raw_get(gateway.port, "/static/img/favicon.svg", {})
+        # Every subresource as stored (raw_get sends no Accept-Encoding).
         static_bodies = {
-            path: raw_get(gateway.port, path, {})[3]
-            for path in (
-                "/static/css/app.css",
-                "/static/js/htmx.min.js",
-                "/static/js/pay.js",
-                "/static/img/favicon.svg",
-            )
+            res.path: raw_get(gateway.port, res.path, {})[3]
+            for res in resources.values()
+            if res.url.startswith(base) and "/status" not in res.url and "/pay/" not in res.url
         }
         context.close()
 
     # -- report ----------------------------------------------------------------------------
     page_load = [r for r in resources.values() if "/status" not in r.url]
     polls = [r for r in resources.values() if "/status" in r.url]
-    table = Table(["resource", "type", "status", "head B", "body B", "transferred B", "gzip-6 B"])
+    table = Table(
+        [
+            "resource",
+            "type",
+            "status",
+            "encoding",
+            "head B",
+            "body B",
+            "transferred B",
+            "raw body B",
+        ]
+    )
     total = 0
-    total_gzip = 0
-    bodies = {**static_bodies, "/pay/<token>": served_html}
+    total_raw = 0
+    bodies = {**static_bodies, re.sub(r"/pay/[^/?]+", "/pay/<token>", page_path): served_html}
     for res in sorted(page_load, key=lambda r: r.started):
         moved = res.encoded or 0
         total += moved
         body = bodies.get(res.path)
-        gz = gzip_size(body) + (res.head or 0) if body is not None else None
-        total_gzip += gz if gz is not None else moved
+        total_raw += len(body) + (res.head or 0) if body is not None else moved
         inline = res.url.startswith("data:")
         table.add(
             res.path,
             res.kind,
             res.status or res.failed,
+            "-" if inline else res.encoding or "none",
             "inline" if inline else res.head if res.head is not None else "?",
             "in HTML" if inline else res.body if res.body is not None else "?",
             moved,
-            gz if gz is not None else "-",
+            len(body) if body is not None else "-",
         )
     favicon_seen = any(r.path.endswith("favicon.svg") for r in page_load)
     favicon_bytes = favicon_fetch[1] + favicon_fetch[2]
-    table.add("**total**", "", "", "", "", f"**{total}**", f"{total_gzip}")
+    table.add("**total**", "", "", "", "", "", f"**{total}**", f"{total_raw}")
 
     qr = QR_PATTERN.search(served_html)
     qr_uri_bytes = len(qr.group(1)) if qr else 0
@@ -267,8 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         f"of the {len(served_html)} B HTML body (HTML fetched raw: {status})"
     )
     print(
-        f"  gzip-6 column: what the same bodies would weigh if a reverse proxy compressed them "
-        f"(the gateway itself does not): {total_gzip} B"
+        f"  raw body column: each body as stored; sent uncompressed, heads included, "
+        f"the page would be {total_raw} B"
     )
     print()
     print("status fragment (raw socket, HX-Request: true):")
