@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -21,7 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from checkout import clock
 from checkout.admin.access import bp, current_user_id, owner_only
 from checkout.admin.settings import ActionForm
-from checkout.gateway import current_gateway
+from checkout.gateway import current_gateway, public_base_url
 from checkout.services import keys, outbox, owner_settings, presenters
 from checkout.services.errors import ServiceError
 
@@ -39,6 +39,9 @@ class KeyForm(FlaskForm):
             ),
         ],
         default=keys.SCOPE_ALL,
+    )
+    url_token = BooleanField(
+        "A URL token (?token=…) for an SMS forwarder that cannot set a header (evidence only)"
     )
 
 
@@ -85,12 +88,16 @@ def settings_keys() -> Any:
             gateway.settings,
             name=(form.name.data or "").strip(),
             scope=form.scope.data or keys.SCOPE_ALL,
+            url_token=bool(form.url_token.data),
             by=_by(),
             now=clock.utcnow(),
         )
     except ServiceError as exc:
         return _keys_page(form, error=exc.message), exc.status, NO_STORE
-    shown = presenters.issued_key_view(issued)
+    relay_url = (
+        keys.relay_sms_url(public_base_url(), issued.secret) if form.url_token.data else None
+    )
+    shown = presenters.issued_key_view(issued, relay_url=relay_url)
     return _keys_page(KeyForm(formdata=None), issued=shown), 201, NO_STORE
 
 

@@ -24,7 +24,7 @@ from checkout.domain.money import format_rupees
 from checkout.domain.vocabulary import DELIVERY_ID, EventType
 from checkout.jsonio import dumps
 from checkout.services import keys, links, outbox
-from checkout.services.errors import NotFound
+from checkout.services.errors import NotFound, ServiceError
 from checkout.services.keys import IssuedKey
 from checkout.services.webhook_addresses import shown_url
 from checkout.storage.links import LinkStore, PaymentLink
@@ -81,11 +81,31 @@ def issue_key(
     scope: str,
     by: str,
     now: datetime,
+    url_token: bool = False,
 ) -> IssuedKey:
-    """The caller shows `secret` once; only the key's id, name and scope are audited."""
-    issued = keys.create_key(merchant, name=name, sandbox=settings.sandbox, now=now, scope=scope)
+    """The caller shows `secret` once; only the key's id, name and scope are audited.
+
+    A URL token (sent as `?token=` by a forwarder that can set no header) is for
+    evidence only, as in the API.
+    """
+    if scope not in keys.SCOPES:
+        raise ServiceError(f"The scope is one of {', '.join(keys.SCOPES)}", field="scope")
+    if url_token and scope != keys.SCOPE_EVIDENCE:
+        raise ServiceError("A URL token can only post evidence: choose the evidence scope")
+    issued = keys.create_key(
+        merchant, name=name, sandbox=settings.sandbox, now=now, scope=scope, url_token=url_token
+    )
     record = issued.record
-    _audit(store, "api_key_created", by, now, keyId=record.keyId, name=name, scope=scope)
+    _audit(
+        store,
+        "api_key_created",
+        by,
+        now,
+        keyId=record.keyId,
+        name=name,
+        scope=scope,
+        urlToken=url_token,
+    )
     return issued
 
 

@@ -158,13 +158,28 @@ def test_a_key_secret_is_shown_once_never_logged_and_revoking_ends_it(
     for path in Path(settings.log_dir).glob("**/*"):
         assert not path.is_file() or secret not in path.read_text(errors="replace"), path
     assert _audited("api_key_created") == [
-        {"keyId": record.keyId, "name": "backend", "scope": "all", "by": owner, "via": "console"}
+        {
+            "keyId": record.keyId,
+            "name": "backend",
+            "scope": "all",
+            "urlToken": False,
+            "by": owner,
+            "via": "console",
+        }
     ]
 
     evidence = client.post(
         "/admin/settings/keys", data={"csrf_token": csrf, "name": "phone", "scope": "evidence"}
     )
     assert evidence.status_code == 201 and ApiKey.objects.get(name="phone").scope == "evidence"
+    token_for_all = {"csrf_token": csrf, "name": "fwd", "scope": "all", "url_token": "y"}
+    refused = client.post("/admin/settings/keys", data=token_for_all)
+    assert refused.status_code == 400 and "evidence" in refused.get_data(as_text=True)
+    relay = client.post("/admin/settings/keys", data={**token_for_all, "scope": "evidence"})
+    assert relay.status_code == 201 and ApiKey.objects.get(name="fwd").urlToken is True
+    shown = relay.get_data(as_text=True)
+    assert "/api/v1/evidence/sms?token=rt_test_" in shown
+    ApiKey.objects(name="fwd").delete()
     wrong = client.post(
         "/admin/settings/keys", data={"csrf_token": csrf, "name": "x", "scope": "root"}
     )
