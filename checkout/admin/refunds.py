@@ -16,6 +16,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from checkout import clock
 from checkout.admin.access import bp, current_user_id, signed_in
+from checkout.admin.review import local_time
 from checkout.domain.money import MoneyError, parse_rupees, rupees_decimal
 from checkout.gateway import current_gateway
 from checkout.qr import qr_svg
@@ -85,4 +86,5 @@ def refund(id: str) -> Any:
         qr=qr_svg(link, title="UPI QR paying the payer back") if link else None,
         link=link,
         notice=refunds.BALANCE_ONLY_NOTICE if gateway.settings.balance_only else None,
+        when=local_time(),
     ), (400 if error or form.errors else 200)

@@ -6,6 +6,9 @@ click assigns once (the second is refused by the credit's conditional update).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import flash, redirect, render_template, url_for
@@ -17,6 +20,7 @@ from checkout import clock
 from checkout.admin.access import bp, current_user_id, signed_in
 from checkout.gateway import current_gateway
 from checkout.services import credits, review
+from checkout.services.console_payments import local_text
 from checkout.services.errors import ServiceError
 
 
@@ -26,6 +30,11 @@ class AssignForm(FlaskForm):
 
 class DismissForm(FlaskForm):
     reason = StringField("Reason", validators=[DataRequired(), Length(max=200)])
+
+
+def local_time() -> Callable[[datetime | None], str]:
+    """The templates' `when`: a moment as the merchant's wall clock shows it."""
+    return partial(local_text, tz=current_gateway().settings.display_timezone)
 
 
 def _decider() -> dict[str, Any]:
@@ -41,6 +50,7 @@ def credits_queue() -> Any:
         queue=review.queue(store),
         claims=review.refused_claims(),
         dismiss_form=DismissForm(),
+        when=local_time(),
     )
 
 
@@ -60,7 +70,12 @@ def assign_credit(credit_id: str) -> Any:
             return redirect(url_for("admin.credits_queue"))
     credit, found = review.candidates(store, credit_id, now=clock.utcnow())
     return render_template(
-        "admin/partials/assign.html", credit=credit, candidates=found, form=form, error=error
+        "admin/partials/assign.html",
+        credit=credit,
+        candidates=found,
+        form=form,
+        error=error,
+        when=local_time(),
     ), (409 if error else 400 if form.errors else 200)
 
 
