@@ -27,8 +27,10 @@ def csrf_app(settings: Settings) -> Iterator[Flask]:
     application.config.update(TESTING=True, WTF_CSRF_ENABLED=True)
     if "admin" not in application.blueprints:
         application.register_blueprint(admin.bp)
-    yield application
-    application.extensions[EXTENSION_KEY].stop_background()
+    try:
+        yield application
+    finally:  # also when the generator is closed early
+        application.extensions[EXTENSION_KEY].stop_background()
 
 
 def token(html: str) -> str:

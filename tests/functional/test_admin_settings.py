@@ -11,13 +11,17 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
+from checkout import clock
 from checkout.config import Settings
-from checkout.gateway import Gateway
-from checkout.services import owner_settings
+from checkout.gateway import EXTENSION_KEY, Gateway
+from checkout.services import outbox, owner_settings
 from checkout.storage.links import PaymentLink
 from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import AuditLog
+from checkout.webhooks import SIGNATURE_HEADER, verify
 from tests.conftest import ADMIN_SECRET
 from tests.functional.console_login import csrf_app, sign_in, token
 
@@ -270,3 +274,47 @@ def test_running_configuration_masks_passwords_in_urls(settings: Settings) -> No
     assert rows["MAX_AMOUNT"].value == "100000.00"  # rupees, as the variable is written
     assert owner_settings.masked_url("no url at all") == "no url at all"
     assert owner_settings.masked_url("redis://token@host/0") == "redis://********@host/0"
+
+
+def test_the_test_event_reaches_the_receiver_signed(
+    settings: Settings, httpserver: HTTPServer
+) -> None:
+    """Sent by the delivery worker like any event: a receiver verifies it with its secret."""
+    received: list[tuple[bytes, str | None]] = []
+
+    def answer(request: Request) -> Response:
+        received.append((request.get_data(), request.headers.get(SIGNATURE_HEADER)))
+        return Response("ok")
+
+    httpserver.expect_request("/hooks", method="POST").respond_with_handler(answer)
+    local = settings.with_overrides(webhook_allow_private=True)
+    running = csrf_app(local)
+    application = next(running)
+    try:
+        _send_a_test_event(application, httpserver, received)
+    finally:
+        running.close()  # stops the app's background work
+
+
+def _send_a_test_event(
+    application: Flask, httpserver: HTTPServer, received: list[tuple[bytes, str | None]]
+) -> None:
+    gateway: Gateway = application.extensions[EXTENSION_KEY]
+    client = application.test_client()
+    owner = sign_in(client, gateway, "owner")
+    csrf = _page_token(client, "/admin/settings/webhooks")
+    made = client.post(
+        "/admin/settings/webhooks",
+        data={"csrf_token": csrf, "url": httpserver.url_for("/hooks")},
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    endpoint = WebhookEndpoint.objects.get()
+    assert "webhook.test" not in endpoint.events  # never subscribed to
+    test = f"/admin/settings/webhooks/{endpoint.endpointId}/test"
+    assert client.post(test, data={"csrf_token": csrf}).status_code == 303
+    sent = outbox.deliver_one(gateway.merchant, gateway.settings, now=clock.utcnow())
+    assert sent is not None and WebhookDelivery.objects.get().status == "delivered"
+    ((body, signature),) = received
+    event = verify(body, signature, endpoint.secret)
+    assert event["type"] == "webhook.test" and event["data"]["endpointId"] == endpoint.endpointId
+    assert _audited("webhook_test_sent")[0]["by"] == owner
