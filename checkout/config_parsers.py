@@ -9,8 +9,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Callable
-from urllib.parse import urlsplit
+from collections.abc import Callable, Mapping
+from urllib.parse import SplitResult, urlsplit
 
 from checkout.domain.money import MoneyError, parse_rupees
 
@@ -171,22 +171,33 @@ def host_name(name: str, raw: str) -> str:
 IMAP_PORTS = {"imaps": 993, "imap": 143}
 
 
+def _mail_server(value: str, shape: str, schemes: Mapping[str, int]) -> SplitResult | None:
+    """A mail server's URL split, with a known scheme and a numeric port (None if empty).
+
+    The URL holds a password, so a refusal says what shape is wanted, never the value.
+    """
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{shape} (the port is not a number)") from None
+    if parts.scheme not in schemes:
+        raise ConfigError(f"{shape}, got the scheme {parts.scheme!r}")
+    return parts
+
+
 def imap_url(name: str, raw: str) -> str:
     """`imaps://user:password@host:port/MAILBOX`, or plain `imap://` on a loopback host only.
 
     The URL holds the mailbox password, so no refusal ever quotes it.
     """
     value = raw.strip()
-    if not value:
-        return ""
     shape = f"{name} must look like imaps://user:password@host:993/INBOX"
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        raise ConfigError(f"{shape} (the port is not a number)") from None
-    if parts.scheme not in IMAP_PORTS:
-        raise ConfigError(f"{shape}, got the scheme {parts.scheme!r}")
+    parts = _mail_server(value, shape, IMAP_PORTS)
+    if parts is None:
+        return ""
     if not parts.hostname or not parts.username or not parts.password:
         raise ConfigError(f"{shape}: the user, the password and the host are all required")
     if parts.query or parts.fragment:
@@ -279,16 +290,12 @@ def smtp_server_url(name: str, raw: str) -> str:
     sender checks that); the URL holds the password, so no refusal quotes it.
     """
     value = raw.strip()
-    if not value:
-        return ""
     shape = f"{name} must look like smtp://user:password@host:587 or smtps://user:password@host"
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        raise ConfigError(f"{shape} (the port is not a number)") from None
-    if parts.scheme not in SMTP_PORTS or not parts.hostname:
-        raise ConfigError(f"{shape}, got the scheme {parts.scheme!r}")
+    parts = _mail_server(value, shape, SMTP_PORTS)
+    if parts is None:
+        return ""
+    if not parts.hostname:
+        raise ConfigError(f"{shape}, got no host")
     if bool(parts.username) != bool(parts.password):
         raise ConfigError(f"{shape}: give both the user and the password, or neither")
     if parts.path.strip("/") or parts.query or parts.fragment:
