@@ -12,10 +12,10 @@ from typing import Any
 
 from mongoengine import Document, IntField, StringField
 from mongoengine.errors import NotUniqueError
-from mongoengine.queryset.visitor import Q
 from pymongo.errors import DuplicateKeyError
 
 from checkout.domain.vocabulary import DeliveryStatus
+from checkout.storage import outbox_jobs
 from checkout.storage.models import UTCDateTimeField
 from checkout.storage.store import Store
 
@@ -62,29 +62,11 @@ class MailStore:
         return MailJob.objects(key=key).first()
 
     def lease_due_job(self, now: datetime, lease: timedelta) -> MailJob | None:
-        """Take one due job; a `sending` one whose lease ran out was a crash: take it over."""
-        due = Q(status=DeliveryStatus.PENDING, nextAttemptAt__lte=now) | Q(
-            status=DeliveryStatus.SENDING, leaseUntil__lte=now
-        )
-        with self.store.atomic():
-            return (
-                MailJob.objects(due)
-                .order_by("nextAttemptAt")
-                .modify(
-                    new=True,
-                    set__status=DeliveryStatus.SENDING,
-                    set__leaseUntil=now + lease,
-                    inc__attempts=1,
-                )
-            )
+        """Take one due job (checkout.storage.outbox_jobs)."""
+        return outbox_jobs.lease_due(self.store, MailJob, now, lease)
 
     def settle_job(self, key: str, attempts: int, changes: dict[str, Any]) -> bool:
         """Record an attempt's outcome, only if no one took the job over meanwhile."""
         if changes.get("status") in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
             changes = {**changes, "recipient": None, "message": None}
-        updates = {f"set__{name}": value for name, value in changes.items()}
-        with self.store.atomic():
-            updated = MailJob.objects(
-                key=key, status=DeliveryStatus.SENDING, attempts=attempts
-            ).update_one(set__leaseUntil=None, **updates)
-        return updated == 1
+        return outbox_jobs.settle(self.store, MailJob, attempts, changes, key=key)

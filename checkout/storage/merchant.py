@@ -21,6 +21,7 @@ from mongoengine.queryset.visitor import Q
 from pymongo.errors import DuplicateKeyError
 
 from checkout.domain.vocabulary import DeliveryStatus
+from checkout.storage import outbox_jobs
 from checkout.storage.models import UTCDateTimeField
 from checkout.storage.store import Store
 
@@ -217,30 +218,14 @@ class MerchantStore:
         return True
 
     def lease_due_delivery(self, now: datetime, lease: timedelta) -> WebhookDelivery | None:
-        """Take one due delivery; a `sending` one whose lease ran out was a crash: take it over."""
-        due = Q(status=DeliveryStatus.PENDING, nextAttemptAt__lte=now) | Q(
-            status=DeliveryStatus.SENDING, leaseUntil__lte=now
-        )
-        with self.store.atomic():
-            return (
-                WebhookDelivery.objects(due)
-                .order_by("nextAttemptAt")
-                .modify(
-                    new=True,
-                    set__status=DeliveryStatus.SENDING,
-                    set__leaseUntil=now + lease,
-                    inc__attempts=1,
-                )
-            )
+        """Take one due delivery (checkout.storage.outbox_jobs)."""
+        return outbox_jobs.lease_due(self.store, WebhookDelivery, now, lease)
 
     def settle_delivery(self, delivery_id: str, attempts: int, changes: dict[str, Any]) -> bool:
         """Record an attempt's outcome, only if no one took the delivery over meanwhile."""
-        updates = {f"set__{name}": value for name, value in changes.items()}
-        with self.store.atomic():
-            updated = WebhookDelivery.objects(
-                deliveryId=delivery_id, status=DeliveryStatus.SENDING, attempts=attempts
-            ).update_one(set__leaseUntil=None, **updates)
-        return updated == 1
+        return outbox_jobs.settle(
+            self.store, WebhookDelivery, attempts, changes, deliveryId=delivery_id
+        )
 
     def retry_delivery(self, delivery_id: str, now: datetime) -> WebhookDelivery | None:
         with self.store.atomic():
