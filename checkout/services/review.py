@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from checkout.domain.vocabulary import CreditState
 from checkout.services.credits import CreditView, credit_view, find_credit
 from checkout.storage.claims import ClaimStore, UtrClaim
-from checkout.storage.models import PaymentSession
 from checkout.storage.store import Store
 
 QUEUE_STATES = (CreditState.NEW, CreditState.UNATTRIBUTED, CreditState.CONFLICT)
@@ -52,7 +51,12 @@ def refused_claims(claims: ClaimStore | None = None, limit: int = 50) -> list[Ut
 def candidates(
     store: Store, public_id: str, *, now: datetime, claims: ClaimStore | None = None
 ) -> tuple[CreditView, list[Candidate]]:
-    """Payable checkouts this credit could pay: a waiting UTR claim first, then same amount."""
+    """Payable checkouts this credit could pay, most likely first.
+
+    A checkout whose customer claimed this credit's UTR comes first, then one whose
+    amount to pay is the credit's, then one that asked for it (an app that dropped
+    the suffix); each group by how near in time it was opened.
+    """
     credit = find_credit(store, public_id)
     moment = credit.occurredAt or credit.observedAt
     claimed = (
@@ -60,22 +64,38 @@ def candidates(
         if credit.rrn
         else set()
     )
-    found: list[Candidate] = []
-    for session in PaymentSession.objects(payableUntil__gt=now).limit(500):
-        fits = credit.amountPaise in (session.amountPaise, session.totalAmountPaise)
-        near = abs(session.createdAt - moment) <= NEARBY
-        if session.orderId in claimed or (fits and near):
-            found.append(
-                Candidate(
-                    order_id=session.orderId,
-                    amount_paise=session.amountPaise,
-                    requested_paise=session.totalAmountPaise,
-                    created_at=session.createdAt,
-                    status=session.status,
-                    claimed=session.orderId in claimed,
-                )
-            )
-    found.sort(key=lambda c: (not c.claimed, abs(c.created_at - moment)))
+    sessions = {
+        session.orderId: session
+        for session in store.payable_asking(
+            credit.amountPaise,
+            now=now,
+            opened_after=moment - NEARBY,
+            opened_before=moment + NEARBY,
+        )
+    }
+    for order_id in claimed - sessions.keys():
+        session = store.session_by_order_id(order_id)
+        if session is not None and session.payableUntil and session.payableUntil > now:
+            sessions[order_id] = session
+    found = [
+        Candidate(
+            order_id=session.orderId,
+            amount_paise=session.amountPaise,
+            requested_paise=session.totalAmountPaise,
+            created_at=session.createdAt,
+            status=session.status,
+            claimed=session.orderId in claimed,
+        )
+        for session in sessions.values()
+    ]
+    found.sort(
+        key=lambda c: (
+            not c.claimed,
+            c.amount_paise != credit.amountPaise,
+            abs(c.created_at - moment),
+            c.order_id,
+        )
+    )
     return credit_view(credit), found[:MAX_CANDIDATES]
 
 

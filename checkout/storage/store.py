@@ -38,6 +38,17 @@ from checkout.storage.models import (
 ALIAS = "default"
 
 
+# What the review queue shows of a checkout a credit could pay.
+CANDIDATE_FIELDS = (
+    "orderId",
+    "amountPaise",
+    "totalAmountPaise",
+    "createdAt",
+    "status",
+    "payableUntil",
+)
+
+
 class StoreError(RuntimeError):
     """The store could not be reached or refused an operation."""
 
@@ -260,6 +271,26 @@ class Store(WalletLedger):
                 "orderId", "amountPaise", "createdAt", "status", "expiresAt"
             )
         )
+
+    def payable_asking(
+        self, paise: int, *, now: datetime, opened_after: datetime, opened_before: datetime
+    ) -> list[PaymentSession]:
+        """Payable sessions opened in the window whose amount, or requested amount, is `paise`.
+
+        Two plain queries rather than one `$or`: nx-27017 mishandles operators beside a
+        date comparison on a `$set`-written field (payableUntil).
+        """
+        found: dict[str, PaymentSession] = {}
+        for field in ("amountPaise", "totalAmountPaise"):
+            query = PaymentSession.objects(
+                payableUntil__gt=now,
+                createdAt__gt=opened_after,
+                createdAt__lt=opened_before,
+                **{field: paise},
+            )
+            for session in query.only(*CANDIDATE_FIELDS).limit(100):
+                found.setdefault(session.orderId, session)
+        return list(found.values())
 
     def recently_paid(self, paise: int, *, since: datetime) -> bool:
         """Whether a checkout of exactly this amount completed after ``since``."""

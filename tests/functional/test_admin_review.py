@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from checkout.admin import access
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
+from checkout.storage.claims import ClaimStore, UtrClaim
 from checkout.storage.models import AuditLog, PaymentSession, WalletCredit
 from tests.conftest import AUTH, Clock
 from tests.functional.console_login import csrf_app, sign_in, token
@@ -98,8 +99,14 @@ def test_assign_once_under_a_double_post_and_dismiss(
     # As if the payer had paid the requested amount from an app that dropped the suffix.
     WalletCredit.objects(id=credit_id.removeprefix("cr_")).update_one(set__amountPaise=49900)
     staff = _sign_in(client, access.STAFF)  # staff act on payments, not only owners
+    refused = UtrClaim(orderId="ORD-ADM9", rrn="512377776666", status="waiting")
+    refused.createdAt = refused.expiresAt = clock()
+    ClaimStore().add_claim(refused, slots=1)
+    assert ClaimStore().decide_claim(refused, "mismatch", reason="amount", amountPaise=12_345)
     queue = client.get("/admin/credits").get_data(as_text=True)
     assert credit_id in queue and "₹499" in queue
+    # Refused UTR claims are shown beside the credits.
+    assert "ORD-ADM9" in queue and "512377776666" in queue and "₹123.45" in queue
     choose = client.get(f"/admin/credits/{credit_id}/assign").get_data(as_text=True)
     assert "ORD-ADM2" in choose
     url = f"/admin/credits/{credit_id}/assign"
