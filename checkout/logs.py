@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from checkout.config import Settings
 
 _MANAGED = "_upi_checkout_handler"
+_REDACTED = "_upi_checkout_redacted"
 REDACTED = "[redacted]"
 _SECRETS = (
     (re.compile(r"(/pay/)[A-Za-z0-9_\-]{8,}"), rf"\g<1>{REDACTED}"),
@@ -49,6 +50,9 @@ class RedactingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, _REDACTED, False):
+            return True  # another handler's filter has cleaned this very record already
+        setattr(record, _REDACTED, True)
         message = record.getMessage()
         clean = redact(message)
         if clean != message:
