@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from checkout import clock
@@ -28,6 +28,7 @@ class RefundForm(FlaskForm):
     amount = StringField("Amount in rupees")
     utr = StringField("UTR of the refund (12 digits, optional)", validators=[Optional()])
     note = StringField("Note (optional)", validators=[Optional(), Length(max=200)])
+    from_wallet = BooleanField("I sent it from the watched wallet")
 
     def __init__(self, *args: Any, max_paise: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,6 +67,7 @@ def refund(id: str) -> Any:
                 note=form.note.data or None,
                 by=current_user_id() or "console",
                 now=clock.utcnow(),
+                from_wallet=bool(form.from_wallet.data),
             )
         except ServiceError as exc:
             error = exc.message
@@ -87,4 +89,5 @@ def refund(id: str) -> Any:
         link=link,
         notice=refunds.BALANCE_ONLY_NOTICE if gateway.settings.balance_only else None,
         when=local_time(),
+        ask_wallet=refunds.balance_only_wallet(gateway.settings),
     ), (400 if error or form.errors else 200)

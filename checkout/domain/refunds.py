@@ -7,9 +7,19 @@ live here so the API, the console and the store's guard agree on them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from checkout.domain.upi import build_upi_uri, is_valid_vpa
 
-__all__ = ["RefundError", "check_refund", "is_full", "refund_uri", "refundable"]
+__all__ = [
+    "BalanceChange",
+    "RefundError",
+    "balance_change",
+    "check_refund",
+    "is_full",
+    "refund_uri",
+    "refundable",
+]
 
 
 class RefundError(ValueError):
@@ -52,3 +62,25 @@ def refund_uri(
         note=f"Refund {reference}",
         reference=reference,
     )
+
+
+@dataclass(frozen=True)
+class BalanceChange:
+    """One balance reading, with the falls the merchant recorded (refunds sent from the
+    watched wallet) added back: at most one of `rise` and `fall` is non-zero."""
+
+    rise: int  # what came in: one credit to attribute
+    fall: int  # a fall nobody recorded: an open debit
+    known: int  # the recorded falls this reading accounts for
+
+
+def balance_change(baseline_paise: int, balance_paise: int, known_paise: int) -> BalanceChange:
+    """What came in between two readings, once the known debits are added back.
+
+    A payment of ₹500 and a recorded refund of ₹200 in one window show as a rise of
+    ₹300; read with the known ₹200 it is the ₹500 that was paid, never ₹300.
+    """
+    if known_paise < 0:
+        raise ValueError("a known debit is a fall: it cannot be negative")
+    net = balance_paise - baseline_paise + known_paise
+    return BalanceChange(rise=max(net, 0), fall=max(-net, 0), known=known_paise)

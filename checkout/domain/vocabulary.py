@@ -104,7 +104,8 @@ class CreditState(StrEnum):
     """Where a ledger entry is in its life.
 
     new → attributing (decision written, completions under way) → attributed, or
-    new → unattributed; a debit is open until a rise is read as its reversal.
+    new → unattributed; a debit is open until a rise is read as its reversal, or
+    known when the merchant recorded it (checkout.storage.known_debits).
     """
 
     NEW = "new"
@@ -115,6 +116,7 @@ class CreditState(StrEnum):
     DISMISSED = "dismissed"
     OPEN = "open"
     REVERSED = "reversed"
+    KNOWN = "known"  # a fall the merchant recorded: a refund sent from the watched wallet
 
 
 class IdShape:

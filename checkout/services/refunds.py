@@ -26,16 +26,26 @@ from checkout.services.presenters import (
     refund_view,
     session_data,
 )
+from checkout.storage.known_debits import KnownDebitStore
 from checkout.storage.models import PaymentSession
 from checkout.storage.refunds import add_refund, refund_events_queued
 from checkout.storage.store import Store
 
-# Said wherever a refund is recorded with a balance-only wallet: its balance would show
-# the refund as a fall, which the gateway does not yet ledger as a known debit.
+# Said wherever a refund is recorded with a balance-only wallet: its balance shows the
+# refund as a fall, which is read right only when recorded as sent from that wallet.
 BALANCE_ONLY_NOTICE = (
     "The watched wallet only reports its balance: send this refund from another "
-    "account, or the fall in its balance may be misread."
+    "account, or say it was sent from the watched wallet, so that its next balance "
+    "reading adds it back rather than reading a payment beside it as less than was paid."
 )
+
+
+def balance_only_wallet(settings: Settings) -> bool:
+    """Whether the watched wallet shows a refund sent from it only as a fall of its
+    balance (MobiKwik without history, and the sandbox wallet)."""
+    return settings.balance_only or settings.sandbox
+
+
 MAX_ATTEMPTS = 20  # conditional updates lost to other refunds before giving up
 
 
@@ -95,8 +105,13 @@ def create_refund(
     note: str | None,
     by: str,
     now: datetime,
+    from_wallet: bool = False,
 ) -> RefundAnswer:
-    """Record one refund; 409 when the checkout is not paid or too little is left."""
+    """Record one refund; 409 when the checkout is not paid or too little is left.
+
+    `from_wallet`: the merchant sent it from the watched wallet. With a balance-only
+    wallet it becomes a known debit, which the next balance reading adds back.
+    """
     session = find_session(store, public_id)
     refund: dict[str, Any] = {
         "id": REFUND_ID.prefix + secrets.token_hex(REFUND_ID.hex_digits // 2),
@@ -127,8 +142,20 @@ def create_refund(
                 "checkout_refunded",
                 now=now,
                 order_id=session.orderId,
-                details={"refund": refund["id"], "amountPaise": amount_paise, "by": by},
+                details={
+                    "refund": refund["id"],
+                    "amountPaise": amount_paise,
+                    "by": by,
+                    "fromWallet": from_wallet,
+                },
             )
+            if from_wallet and balance_only_wallet(settings):
+                KnownDebitStore().add(
+                    refund_id=refund["id"],
+                    order_id=session.orderId,
+                    amount_paise=amount_paise,
+                    now=now,
+                )
             return RefundAnswer(
                 refund=refund_view(refund),
                 refundedAmount=rupees_decimal(total),
@@ -171,6 +198,7 @@ __all__ = [
     "BALANCE_ONLY_NOTICE",
     "RefundAnswer",
     "RefundList",
+    "balance_only_wallet",
     "create_refund",
     "find_session",
     "list_refunds",

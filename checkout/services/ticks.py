@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 
 from checkout import clock
 from checkout.config import Settings
-from checkout.domain.matching import balance_credit
+from checkout.domain.refunds import balance_change
 from checkout.domain.vocabulary import CreditKind, CreditState, Outcome
 from checkout.providers.base import ProviderError, WalletProvider
-from checkout.services import relays, wallet
+from checkout.services import known_debits, relays, wallet
 from checkout.services.attribution import attribute_credit, settle
 from checkout.services.checkouts import expire_overdue, write_owed_orders
 from checkout.storage.evidence import EvidenceStore
+from checkout.storage.known_debits import KnownDebitStore
 from checkout.storage.models import WalletCredit, WalletState
 from checkout.storage.store import Store
 
@@ -133,24 +134,31 @@ def _observe(
     balance = provider.balance()
     baseline, baseline_at = _ledgered_baseline(store, state)
     if baseline is None or baseline_at is None:
+        known_debits.absorb_into_baseline(KnownDebitStore(), read_at=now)
         return {"baselinePaise": balance, "baselineAt": now}
-    if balance != baseline:
+    # Refunds the merchant sent from this wallet are added back (once per window,
+    # whatever a retried tick reads), so a payment beside one is read whole.
+    known = known_debits.account_for_reading(
+        store, KnownDebitStore(), f"{provider.name}:reading:{baseline_at.isoformat()}", now=now
+    )
+    if balance != baseline or known:
         # Same baseline and balance give the same key: a tick retried after a crash
         # cannot ledger one change twice. The entry carries the balance after it, so
         # a crash before the baseline is written is repaired from the ledger.
-        rise = balance_credit(baseline, balance)
+        change = balance_change(baseline, balance, known)
+        debit_state = CreditState.OPEN if change.fall else CreditState.KNOWN
         store.record_credit(
             WalletCredit(
                 key=f"{provider.name}:balance:{baseline_at.isoformat()}:{baseline}:{balance}",
                 provider=provider.name,
-                kind=CreditKind.BALANCE if rise else CreditKind.DEBIT,
-                amountPaise=rise if rise else baseline - balance,
+                kind=CreditKind.BALANCE if change.rise else CreditKind.DEBIT,
+                amountPaise=change.rise or change.fall or change.known,
                 occurredAt=None,
                 windowStart=baseline_at,
                 observedAt=now,
                 balanceAfterPaise=balance,
-                outcome=Outcome.NEW if rise else Outcome.DEBIT,
-                state=CreditState.NEW if rise else CreditState.OPEN,
+                outcome=Outcome.NEW if change.rise else Outcome.DEBIT,
+                state=CreditState.NEW if change.rise else debit_state,
             )
         )
     return {"baselinePaise": balance, "baselineAt": now}

@@ -17,6 +17,8 @@ from checkout.config import Settings
 from checkout.providers.base import ProviderError, WalletProvider
 from checkout.services import leases
 from checkout.services.errors import Unavailable
+from checkout.services.known_debits import absorb_into_baseline
+from checkout.storage.known_debits import KnownDebitStore
 from checkout.storage.models import WalletState
 from checkout.storage.store import Store
 
@@ -180,6 +182,8 @@ def _read_baseline(
         raise Unavailable(
             "The wallet cannot be reached right now; no checkout was opened. Try again shortly."
         ) from exc
+    # Refunds recorded as sent from this wallet are inside this balance already.
+    absorb_into_baseline(KnownDebitStore(), read_at=now)
     record_success(
         store,
         owner,

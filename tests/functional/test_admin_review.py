@@ -13,6 +13,7 @@ from checkout.admin import access
 from checkout.config import Settings
 from checkout.gateway import EXTENSION_KEY, Gateway
 from checkout.storage.claims import ClaimStore, UtrClaim
+from checkout.storage.known_debits import KnownDebit
 from checkout.storage.models import AuditLog, PaymentSession, WalletCredit
 from tests.conftest import AUTH, Clock
 from tests.functional.console_login import csrf_app, sign_in, token
@@ -62,14 +63,22 @@ def test_refund_page_partial_full_above_paid_and_csrf(
     assert PaymentSession.objects.get(orderId="ORD-ADM1").refundedAmountPaise is None
 
     csrf = token(html)
-    partial = client.post(url, data={"csrf_token": csrf, "amount": "50", "utr": "111122223333"})
+    # The sandbox wallet shows only its balance: the page asks where the refund was sent
+    # from, and one sent from the watched wallet is left for its next reading to add back.
+    assert "I sent it from the watched wallet" in html
+    partial = client.post(
+        url,
+        data={"csrf_token": csrf, "amount": "50", "utr": "111122223333", "from_wallet": "y"},
+    )
     assert partial.status_code == 302
+    assert [(d.amountPaise, d.orderId) for d in KnownDebit.objects] == [(5000, "ORD-ADM1")]
     too_much = client.post(url, data={"csrf_token": csrf, "amount": "151"})
     assert too_much.status_code == 400 and "cannot exceed" in too_much.get_data(as_text=True)
     bad = client.post(url, data={"csrf_token": csrf, "amount": "abc"})
     assert bad.status_code == 400 and "Amount" in bad.get_data(as_text=True)
     full = client.post(url, data={"csrf_token": csrf, "amount": "150"})
     assert full.status_code == 302
+    assert KnownDebit.objects.count() == 1  # the rest was sent from another account
     done = client.get(url).get_data(as_text=True)
     assert "Everything paid has been refunded" in done and "111122223333" in done
     audit = AuditLog.objects(orderId="ORD-ADM1", action="checkout_refunded")
