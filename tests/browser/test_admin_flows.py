@@ -294,3 +294,53 @@ def test_staff_refused_on_key_management(
     assert posted == 403
     assert ApiKey.objects.count() == keys
     browser_log.assert_clean()
+
+
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+# WCAG 2.1 A and AA, plus axe's best practices (landmarks, headings, page title).
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
+  }));
+}"""
+
+
+def test_review_assign_and_refund_pages_pass_axe_light_and_dark(
+    live: LiveGateway,
+    new_page: Callable[..., Page],
+    browser_log: BrowserLog,
+    staff: str,
+) -> None:
+    tag = secrets.token_hex(3).upper()
+    waiting, refunded = f"ORD-AXR-{tag}-1", f"ORD-AXR-{tag}-2"
+    live.create_checkout(orderId=waiting, amount=611)
+    credit_id = _stray_credit(live, waiting, 61100)
+    paid = live.create_checkout(orderId=refunded, amount=612)
+    live.credit(refunded)
+    live.wait_for_status(refunded, "completed")
+    answer = live.http.post(
+        f"{live.url}/api/v1/checkout-sessions/{paid['id']}/refunds",
+        json={"amount": "12", "utr": "512345678902", "note": "one cup short"},
+        headers=AUTH,
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    paths = [
+        "/admin/credits",
+        f"/admin/credits/{credit_id}/assign",
+        f"/admin/checkouts/{paid['id']}/refund",
+    ]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for scheme in ("light", "dark"):
+        page = new_page(bypass_csp=True, color_scheme=scheme)
+        _sign_in(page, live, staff, "/admin/credits")
+        for path in paths:
+            page.goto(f"{live.url}{path}")
+            page.add_script_tag(path=str(AXE))
+            violations: list[dict[str, Any]] = page.evaluate(RUN_AXE, TAGS)
+            if violations:
+                found[f"{path} ({scheme})"] = violations
+    assert not found, found
+    browser_log.assert_clean()
