@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from flask_wtf.csrf import CSRFError
 from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
 
+from checkout.extensions import limiter
 from checkout.services.errors import FORM_EXPIRED, RATE_LIMITED, ServiceError
 from checkout.storage.store import StoreError
 
@@ -108,6 +110,17 @@ def page_words(message: str) -> str:
     return gettext(message)
 
 
+def _wait_words() -> str:
+    """When a refused tap may come again, in the page script's own words (messages.html)."""
+    limit = limiter.current_limit
+    if limit is None:
+        return gettext("Too many tries. Wait a minute, then try again.")
+    seconds = max(1, int(limit.reset_at - time.time()))  # as flask-limiter's Retry-After
+    if seconds == 1:
+        return gettext("Too many tries. Try again in 1 second.")
+    return gettext("Too many tries. Try again in %(seconds)s seconds.", seconds=seconds)
+
+
 def wants_json() -> bool:
     if request.path.startswith(JSON_PREFIXES):
         return True
@@ -157,8 +170,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded) -> Response:
-        response = error_response(429, RATE_LIMITED)
-        # flask-limiter adds Retry-After and X-RateLimit-* in its after_request hook.
+        # flask-limiter adds Retry-After and X-RateLimit-* in its after_request hook; a page
+        # says the same wait in words (the API keeps its English contract).
+        response = error_response(429, RATE_LIMITED if wants_json() else _wait_words())
         return response
 
     @app.errorhandler(HTTPException)
