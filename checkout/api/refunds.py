@@ -33,6 +33,7 @@ def create_refund(id: SessionId, body: CreateRefundBody) -> RefundAnswer:
         note=body.note,
         by="api",
         now=clock.utcnow(),
+        from_wallet=body.fromWallet,
     )
 
 

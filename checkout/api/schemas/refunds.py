@@ -11,3 +11,10 @@ class CreateRefundBody(Schema):
     amount: Money
     utr: Utr | None = None
     note: ShortText | None = Field(default=None, min_length=1)
+    fromWallet: bool = Field(
+        default=False,
+        description=(
+            "Sent from the watched wallet. With a balance-only wallet its next balance "
+            "reading then adds the refund back, so a payment beside it is read whole."
+        ),
+    )
