@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from tests.browser.conftest import BrowserLog, LiveGateway
+from tests.browser.conftest import ROOT, BrowserLog, LiveGateway
 
 pytestmark = pytest.mark.browser
 
@@ -141,19 +141,26 @@ def test_the_browser_log_catches_csp_violations_and_script_errors(
 PAGE_BUDGET_BYTES = 80 * 1024
 
 
+@pytest.mark.parametrize("language", ["en", "hi"])
 def test_pay_page_with_its_css_js_and_qr_stays_under_80_kb(
-    live: LiveGateway, page: Page, browser_log: BrowserLog
+    live: LiveGateway, page: Page, browser_log: BrowserLog, language: str
 ) -> None:
+    """On a phone (so with the app buttons' icons), in English and with the Hindi catalogue."""
     created = live.create_checkout(amount=93)
     finished: list[Request] = []
     page.on("requestfinished", lambda request: finished.append(request))
-    page.goto(created["url"])
+    page.goto(f"{created['url']}?lang={language}")
     page.wait_for_load_state("networkidle")  # css, js, favicon; the 2 s poll leaves gaps
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator(".app-button svg")).to_have_count(4)
 
     loaded = {urlsplit(r.url).path: r.sizes() for r in finished if r.url.startswith(live.url)}
     path = urlsplit(created["url"]).path
     for needed in (path, "/static/css/app.css", "/static/js/htmx.min.js", "/static/js/pay.js"):
         assert needed in loaded, sorted(loaded)
+    # The scripts and styles come compressed (checkout/compression.py); the page does not.
+    htmx_file = ROOT / "static" / "js" / "htmx.min.js"
+    assert loaded["/static/js/htmx.min.js"]["responseBodySize"] < htmx_file.stat().st_size / 2
     transferred = sum(s["responseHeadersSize"] + s["responseBodySize"] for s in loaded.values())
     assert transferred < PAGE_BUDGET_BYTES, {p: s["responseBodySize"] for p, s in loaded.items()}
     print(f"pay page transferred {transferred} bytes: {sorted(loaded)}")
