@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from checkout.domain.vocabulary import CreditState
+from checkout.domain.vocabulary import CreditKind, CreditState
 from checkout.services.credits import CreditView, credit_view, find_credit
 from checkout.storage.claims import ClaimStore, UtrClaim
 from checkout.storage.store import Store
@@ -32,7 +32,15 @@ class Candidate:
     claimed: bool  # a waiting UTR claim names this credit's RRN
 
 
-def queue(store: Store, limit: int = 50) -> list[CreditView]:
+@dataclass(frozen=True)
+class QueueEntry:
+    """A credit waiting for a decision; a balance rise says the window it came in."""
+
+    credit: CreditView
+    rise_since: datetime | None  # a balance rise: the previous reading
+
+
+def queue(store: Store, limit: int = 50) -> list[QueueEntry]:
     """Unattributed and conflicting credits, any source (balance rises too), newest first."""
     found = store.list_credits(
         states=[str(state) for state in QUEUE_STATES],
@@ -41,7 +49,13 @@ def queue(store: Store, limit: int = 50) -> list[CreditView]:
         before=None,
         limit=limit,
     )
-    return [credit_view(credit) for credit in found]
+    return [
+        QueueEntry(
+            credit_view(credit),
+            credit.windowStart if credit.kind == CreditKind.BALANCE else None,
+        )
+        for credit in found
+    ]
 
 
 def refused_claims(claims: ClaimStore | None = None, limit: int = 50) -> list[UtrClaim]:
@@ -99,4 +113,4 @@ def candidates(
     return credit_view(credit), found[:MAX_CANDIDATES]
 
 
-__all__ = ["Candidate", "candidates", "queue", "refused_claims"]
+__all__ = ["Candidate", "QueueEntry", "candidates", "queue", "refused_claims"]

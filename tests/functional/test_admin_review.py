@@ -114,6 +114,7 @@ def test_assign_once_under_a_double_post_and_dismiss(
     assert ClaimStore().decide_claim(refused, "mismatch", reason="amount", amountPaise=12_345)
     queue = client.get("/admin/credits").get_data(as_text=True)
     assert credit_id in queue and "₹499" in queue
+    assert "Balance rise" in queue  # the sandbox wallet shows only its balance
     # Refused UTR claims are shown beside the credits.
     assert "ORD-ADM9" in queue and "512377776666" in queue and "₹123.45" in queue
     choose = client.get(f"/admin/credits/{credit_id}/assign").get_data(as_text=True)

@@ -114,7 +114,7 @@ def test_queue_has_every_undecided_source_and_refused_claims_are_listed(store: S
     (claim,) = claims.claims(status="waiting")
     assert claims.decide_claim(claim, "mismatch", reason="amount", amountPaise=100)
 
-    queued = {view.id for view in review.queue(store)}
-    assert queued == {public_credit_id(rise), public_credit_id(conflict)}
+    queued = {entry.credit.id: entry.rise_since for entry in review.queue(store)}
+    assert queued == {public_credit_id(rise): rise.windowStart, public_credit_id(conflict): None}
     refused = review.refused_claims(claims)
     assert [(c.orderId, c.reason) for c in refused] == [("ORD-REFUSED", "amount")]
