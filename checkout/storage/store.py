@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from checkout.config import MEMORY_SCHEME
 from checkout.domain.lifecycle import CHECKOUT_EVENTS, can_transition, event_for
 from checkout.domain.vocabulary import EventType, Status
+from checkout.storage.known_debits import KnownDebit
 from checkout.storage.ledger import WalletLedger
 from checkout.storage.memory import STORE_LOCK, LockingMongoClient
 from checkout.storage.models import (
@@ -107,7 +108,7 @@ class Store(WalletLedger):
     # -- lifecycle -----------------------------------------------------------------
 
     def ensure_indexes(self) -> None:
-        for document in ALL_DOCUMENTS:
+        for document in (*ALL_DOCUMENTS, KnownDebit):
             document.ensure_indexes()
 
     def ping(self) -> None:
@@ -118,7 +119,7 @@ class Store(WalletLedger):
 
     def drop_everything(self) -> None:
         """Tests and the bench start from an empty store."""
-        for document in ALL_DOCUMENTS:
+        for document in (*ALL_DOCUMENTS, KnownDebit):
             document.drop_collection()
         self.ensure_indexes()
 

@@ -46,6 +46,30 @@ def test_signed_out_is_redirected(client: FlaskClient) -> None:
         assert response.status_code == 302 and "next=" in response.headers["Location"]
 
 
+def test_signed_out_posts_decide_nothing(
+    client: FlaskClient, pay: Callable[[str], Any], gateway: Gateway, clock: Clock
+) -> None:
+    """Without a token an action is refused (400); with the login page's token, a signed-out
+    visitor is sent to sign in; either way nothing is decided."""
+    sid = _paid(client, pay, "ORD-ADM5", "120")
+    client.post(V1, json={"orderId": "ORD-ADM6", "amount": "120"}, headers=AUTH)
+    credit_id = _stray(gateway, client, clock, "4.44")
+    csrf = token(client.get("/admin/login").get_data(as_text=True))
+    for path, data in (
+        (f"/admin/checkouts/{sid}/refund", {"amount": "10"}),
+        (f"/admin/credits/{credit_id}/assign", {"orderId": "ORD-ADM6"}),
+        (f"/admin/credits/{credit_id}/dismiss", {"reason": "mine"}),
+    ):
+        assert client.post(path, data=data).status_code == 400, path
+        response = client.post(path, data={**data, "csrf_token": csrf})
+        assert response.status_code in (302, 303), path
+        assert "/admin/login" in response.headers["Location"], path
+    assert PaymentSession.objects.get(orderId="ORD-ADM5").refundedAmountPaise is None
+    assert PaymentSession.objects.get(orderId="ORD-ADM6").status == "pending"
+    listed = client.get("/api/v1/credits?state=unattributed", headers=AUTH).get_json()
+    assert credit_id in {c["id"] for c in listed["data"]}
+
+
 def test_refund_page_partial_full_above_paid_and_csrf(
     client: FlaskClient, pay: Callable[[str], Any]
 ) -> None:
