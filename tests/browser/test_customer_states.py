@@ -1,7 +1,8 @@
 """The customer's states that the page-by-page axe test does not reach by URL alone, in each
 language, at 360 px: "not yet" after "I've paid", the UTR answers, the cancel question, the
 receipt with its UTR, expired, expired and cancelled from a payment link ("Start again"),
-the link form's errors, the embedded page and the readable 429 page without JavaScript.
+the link form's errors, the embedded page, a refusal said in the panel (JavaScript on) and
+the readable 429 page without JavaScript.
 
 Each is checked by axe-core in light and dark and kept as a screenshot in
 test-artifacts/customer-pages/<state>-<lang>.png, beside test_customer_pages_a11y.py's
@@ -32,8 +33,8 @@ SHOTS = ARTIFACTS / "customer-pages"
 DEVANAGARI_FONT = Path("/usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf")
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 CSRF = re.compile(r'name="csrf_token"[^>]*\bvalue="([^"]+)"')
-# What Chromium logs for the 429 this test asks for on purpose.
-REFUSED = r"Failed to load resource: the server responded with a status of 429"
+# What Chromium logs for the 429 and the 503 this test asks for on purpose.
+REFUSED = r"Failed to load resource: the server responded with a status of (429|503)"
 
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
@@ -176,6 +177,17 @@ def _pay_page_states(live: LiveGateway, page: Page, shot: Shots, language: str) 
     expect(page.locator("#checkout")).to_have_attribute("data-status", "pending")
     shot(page, "embedded")
 
+    # A refusal with JavaScript on: said in the panel, in words (here a forced 503).
+    busy = live.create_checkout(amount=326)
+    page.goto(_url(busy["url"], language))
+    page.route(
+        "**/paid*", lambda route: route.fulfill(status=503, headers={"Retry-After": "5"}, body="")
+    )
+    page.locator("form[action*='/paid'] button").click()
+    expect(page.locator("#checkout [role=alert], [role=alert]").first).to_be_visible()
+    shot(page, "error-in-panel")
+    page.unroute("**/paid*")
+
 
 def _rate_limited_without_js(live: LiveGateway, page: Page, shot: Shots, language: str) -> None:
     """The 7th tap in a minute, as a browser without JavaScript sends it: a whole page that
@@ -212,5 +224,5 @@ def test_every_customer_state_at_360px_passes_axe_and_is_kept(
     _pay_page_states(live, new_page(bypass_csp=True), shot, language)
     _rate_limited_without_js(live, new_page(bypass_csp=True), shot, language)
     assert not shot.found, shot.found
-    assert len(shot.taken) == 11, shot.taken
+    assert len(shot.taken) == 12, shot.taken
     browser_log.assert_clean()
