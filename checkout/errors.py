@@ -26,7 +26,7 @@ from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
 
 from checkout.extensions import limiter
-from checkout.services.errors import FORM_EXPIRED, RATE_LIMITED, ServiceError
+from checkout.services.errors import FORM_EXPIRED, RATE_LIMITED, ServiceError, TooManyRequests
 from checkout.storage.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -110,12 +110,14 @@ def page_words(message: str) -> str:
     return gettext(message)
 
 
-def _wait_words() -> str:
-    """When a refused tap may come again, in the page script's own words (messages.html)."""
-    limit = limiter.current_limit
-    if limit is None:
-        return gettext("Too many tries. Wait a minute, then try again.")
-    seconds = max(1, int(limit.reset_at - time.time()))  # as flask-limiter's Retry-After
+def _wait_words(seconds: int | None = None) -> str:
+    """When a refused tap may come again, in the page script's own words (messages.html):
+    `seconds` from a one-counter read's refusal, else from flask-limiter's spent limit."""
+    if seconds is None:
+        limit = limiter.current_limit
+        if limit is None:
+            return gettext("Too many tries. Wait a minute, then try again.")
+        seconds = max(1, int(limit.reset_at - time.time()))  # as flask-limiter's Retry-After
     if seconds == 1:
         return gettext("Too many tries. Try again in 1 second.")
     return gettext("Too many tries. Try again in %(seconds)s seconds.", seconds=seconds)
@@ -158,7 +160,10 @@ def error_response(
 
 def error_answer(error: ServiceError) -> Response:
     """The answer to a refusal: what the handler sends, and what an idempotent retry replays."""
-    return error_response(error.status, error.message, error.details, error.extra, error.headers())
+    message = error.message
+    if isinstance(error, TooManyRequests) and not wants_json():
+        message = _wait_words(error.retry_after)
+    return error_response(error.status, message, error.details, error.extra, error.headers())
 
 
 def register_error_handlers(app: Flask) -> None:
