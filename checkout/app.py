@@ -243,7 +243,6 @@ def _prepare_store(gateway: Gateway) -> bool:
         gateway.claims.ensure_indexes()
         gateway.users.ensure_indexes()
         gateway.webhooks.receipts.outbox.ensure_indexes()
-        gateway.webhooks.receipts.outbox.ensure_indexes()
         if gateway.settings.sandbox:
             ensure_demo_link(gateway.links, clock.utcnow())
     except PyMongoError as exc:

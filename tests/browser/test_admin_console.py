@@ -16,7 +16,8 @@ from checkout import clock
 from checkout.services import users
 from checkout.storage.models import WalletCredit
 from checkout.storage.users import User
-from tests.browser.conftest import ARTIFACTS, BrowserLog, LiveGateway
+from tests.browser.conftest import BrowserLog, LiveGateway
+from tests.browser.console import shots, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +31,6 @@ RUN_AXE = """async (tags) => {
   }));
 }"""
 
-SHOTS = ARTIFACTS / "console"
 PASSWORD = "correct horse battery staple 7"
 
 
@@ -49,27 +49,6 @@ def staff(live: LiveGateway) -> Iterator[str]:
     )
     yield email
     User.objects(email=email).delete()
-
-
-def _shots(page: Page, name: str) -> None:
-    """The page as a phone (360 px) and as a desk (1280 px) shows it; nothing sticks out."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    assert size is not None
-    for width in (360, 1280):
-        page.set_viewport_size({"width": width, "height": 800})
-        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
-        page.screenshot(path=str(Path(SHOTS / f"{name}-{width}.png")), full_page=True)
-    page.set_viewport_size(size)
-
-
-def _sign_in(page: Page, live: LiveGateway, email: str, path: str) -> None:
-    page.goto(f"{live.url}{path}")
-    expect(page).to_have_url(re.compile(r"/admin/login\?next="))
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}{path}")
 
 
 def _search(page: Page, text: str) -> list[str]:
@@ -100,12 +79,12 @@ def test_search_by_email_and_utr_then_open_the_checkout(
     assert credit is not None and credit.rrn
 
     page = new_page()
-    _sign_in(page, live, staff, "/admin/checkouts")
+    sign_in(page, live, staff, "/admin/checkouts", PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Payments")
 
     assert _search(page, email.upper()) == [by_email]
     expect(page.get_by_role("cell", name=re.compile("Meera Iyer"))).to_be_visible()
-    _shots(page, "payments-search")
+    shots(page, "payments-search")
     assert _search(page, str(credit.rrn)) == [by_utr]
 
     page.get_by_role("link", name=by_utr).click()
@@ -122,7 +101,7 @@ def test_search_by_email_and_utr_then_open_the_checkout(
     expect(copy).to_be_visible()  # shown only when the script could run
     copy.click()
     expect(page.locator(".copy-status")).to_have_text(re.compile(r"Copied\.|Select and copy"))
-    _shots(page, "checkout")
+    shots(page, "checkout")
 
     page.get_by_role("link", name="Payments").first.click()
     browser_log.allow(r"status of 400 .*colour=blue")  # the refusal below, on purpose
@@ -134,7 +113,7 @@ def test_search_by_email_and_utr_then_open_the_checkout(
     chart = page.get_by_role("img", name=re.compile("Takings per day"))
     expect(chart).to_be_visible()
     expect(page.get_by_role("heading", name="Needs attention")).to_be_visible()
-    _shots(page, "today")
+    shots(page, "today")
     browser_log.assert_clean()
 
 
@@ -156,7 +135,7 @@ def test_today_payments_and_a_checkout_pass_axe_light_and_dark(
     found: dict[str, list[dict[str, Any]]] = {}
     for scheme in ("light", "dark"):
         page = new_page(bypass_csp=True, color_scheme=scheme)
-        _sign_in(page, live, staff, "/admin/")
+        sign_in(page, live, staff, "/admin/", PASSWORD)
         for path in paths:
             page.goto(f"{live.url}{path}")
             page.locator("details.chart-table").evaluate_all(

@@ -17,7 +17,8 @@ from playwright.sync_api import Page, expect
 from checkout import clock
 from checkout.services import exports, users
 from checkout.storage.users import User
-from tests.browser.conftest import ARTIFACTS, BrowserLog, LiveGateway
+from tests.browser.conftest import BrowserLog, LiveGateway
+from tests.browser.console import shots, sign_in
 from tests.conftest import ADMIN_SECRET
 
 pytestmark = pytest.mark.browser
@@ -30,7 +31,6 @@ RUN_AXE = """async (tags) => {
     id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
   }));
 }"""
-SHOTS = ARTIFACTS / "console"
 PASSWORD = "correct horse battery staple 9"
 SETTINGS_PAGES = (
     "/admin/settings",
@@ -67,33 +67,6 @@ def owner(live: LiveGateway) -> Iterator[str]:
     yield from _user(live, "owner")
 
 
-def _sign_in(page: Page, live: LiveGateway, email: str, path: str) -> None:
-    page.goto(f"{live.url}{path}")
-    expect(page).to_have_url(re.compile(r"/admin/login\?next="))
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}{path}")
-
-
-def _shots(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    assert size is not None
-    for width in (360, 1280):
-        page.set_viewport_size({"width": width, "height": 800})
-        wide = page.evaluate(
-            """(w) => [...document.querySelectorAll('body *')]
-              .filter(e => e.getBoundingClientRect().right > w + 1)
-              .slice(0, 6)
-              .map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)""",
-            width,
-        )
-        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width, wide)
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size(size)
-
-
 def test_csv_download_parsed_back_and_staff_refused_on_keys(
     live: LiveGateway,
     new_page: Callable[..., Page],
@@ -105,9 +78,9 @@ def test_csv_download_parsed_back_and_staff_refused_on_keys(
     order_id = f"ORD-CSV-{tag}"
     live.create_checkout(orderId=order_id, amount=349, customer={"name": "=Meera Iyer"})
     page = new_page()
-    _sign_in(page, live, staff, "/admin/exports")
+    sign_in(page, live, staff, "/admin/exports", PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Exports")
-    _shots(page, "exports")
+    shots(page, "exports")
     page.get_by_label("Search (order, e-mail, phone, name or UTR)").fill(order_id)
     page.get_by_label("Status").select_option("pending")
     with page.expect_download() as started:
@@ -142,7 +115,7 @@ def test_owner_sees_a_new_key_once_and_settings_pass_axe(
     owner: str,
 ) -> None:
     page = new_page()
-    _sign_in(page, live, owner, "/admin/settings")
+    sign_in(page, live, owner, "/admin/settings", PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Settings")
     page.get_by_role("link", name="API keys").click()
     name = f"relay phone {secrets.token_hex(3)}"
@@ -153,7 +126,7 @@ def test_owner_sees_a_new_key_once_and_settings_pass_axe(
     expect(secret_box).to_have_value(re.compile(r"^sk_test_"))
     secret = secret_box.input_value()
     expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
-    _shots(page, "settings-key-created")
+    shots(page, "settings-key-created")
 
     page.goto(f"{live.url}/admin/settings/keys")
     assert secret not in page.content()
@@ -164,16 +137,16 @@ def test_owner_sees_a_new_key_once_and_settings_pass_axe(
     page.goto(f"{live.url}/admin/settings/config")
     assert ADMIN_SECRET not in page.content()
     expect(page.get_by_role("row", name=re.compile("ADMIN_SECRET"))).to_contain_text("set")
-    _shots(page, "settings-config")
+    shots(page, "settings-config")
     page.goto(f"{live.url}/admin/settings/webhooks")
-    _shots(page, "settings-webhooks")
+    shots(page, "settings-webhooks")
     page.goto(f"{live.url}/admin/settings/links")
-    _shots(page, "settings-links")
+    shots(page, "settings-links")
 
     found: dict[str, list[dict[str, Any]]] = {}
     for scheme in ("light", "dark"):
         checked = new_page(bypass_csp=True, color_scheme=scheme)
-        _sign_in(checked, live, owner, "/admin/settings")
+        sign_in(checked, live, owner, "/admin/settings", PASSWORD)
         for path in SETTINGS_PAGES:
             checked.goto(f"{live.url}{path}")
             checked.add_script_tag(path=str(AXE))

@@ -28,12 +28,12 @@ from checkout.services import exports, users
 from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import AuditLog, Order, PaymentSession, WalletCredit
 from checkout.storage.users import LoginFailure, User
-from tests.browser.conftest import ARTIFACTS, BrowserLog, LiveGateway, Site
+from tests.browser.conftest import BrowserLog, LiveGateway, Site
+from tests.browser.console import shots, sign_in
 from tests.conftest import AUTH
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ARTIFACTS / "console"
 PASSWORD = "correct horse battery staple 11"
 HOOK_EVENTS = ["checkout.completed", "checkout.refunded"]
 
@@ -74,33 +74,6 @@ def hook(live: LiveGateway, merchant: Site) -> Iterator[str]:
     yield endpoint_id
     WebhookEndpoint.objects(endpointId=endpoint_id).delete()
     WebhookDelivery.objects(endpointId=endpoint_id).delete()
-
-
-def _sign_in(page: Page, live: LiveGateway, email: str, path: str) -> None:
-    page.goto(f"{live.url}{path}")
-    expect(page).to_have_url(re.compile(r"/admin/login\?next="))
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}{path}")
-
-
-def _shots(page: Page, name: str) -> None:
-    """The page as a phone (360 px) and as a desk (1280 px) shows it; nothing sticks out."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    assert size is not None
-    for width in (360, 1280):
-        page.set_viewport_size({"width": width, "height": 800})
-        wide = page.evaluate(
-            """(w) => [...document.querySelectorAll("body *")]
-              .filter(e => e.getBoundingClientRect().right > w + 1 || e.scrollWidth > w)
-              .slice(0, 6).map(e => `${e.tagName}.${e.className} ${e.scrollWidth}`)""",
-            width,
-        )
-        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width, wide)
-        page.screenshot(path=str(Path(SHOTS / f"{name}-{width}.png")), full_page=True)
-    page.set_viewport_size(size)
 
 
 def _wait(what: str, found: Callable[[], Any], timeout: float = 15.0) -> Any:
@@ -170,15 +143,15 @@ def test_assign_a_credit_once_under_a_double_click_and_racing_submits(
     browser_log.allow(r"status of 409 \(CONFLICT\)")
 
     page = new_page()
-    _sign_in(page, live, staff, "/admin/credits")
+    sign_in(page, live, staff, "/admin/credits", PASSWORD)
     card = page.locator("section.credit", has=page.locator(f"[id='{first}-title']"))
     expect(card).to_contain_text("₹583")
     expect(page.get_by_role("heading", name="Refused UTR claims")).to_be_visible()
-    _shots(page, "review-queue")
+    shots(page, "review-queue")
 
     card.get_by_role("link", name="Assign to checkout…").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Assign a credit of ₹583")
-    _shots(page, "review-assign")
+    shots(page, "review-assign")
     page.get_by_role("button", name=f"Confirm: assign to {clicked}").dblclick()
     page.wait_for_load_state()
     _assigned_once(live, hook, clicked)
@@ -223,11 +196,11 @@ def test_partial_refund_then_full_one_above_paid_refused_and_exported(
 
     page = new_page()
     path = f"/admin/checkouts/{created['id']}/refund"
-    _sign_in(page, live, staff, path)
+    sign_in(page, live, staff, path, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Refund {order_id}")
     summary = page.get_by_text(re.compile("left to refund"))
     expect(summary).to_contain_text(f"left to refund ₹{rupees_decimal(paid)}")
-    _shots(page, "refund")
+    shots(page, "refund")
 
     page.get_by_label("Amount in rupees").fill("100")
     page.get_by_label("UTR of the refund (12 digits, optional)").fill("512345678901")
@@ -246,7 +219,7 @@ def test_partial_refund_then_full_one_above_paid_refused_and_exported(
     page.get_by_role("button", name="Record refund").click()
     expect(page.get_by_text("Everything paid has been refunded.")).to_be_visible()
     expect(page.get_by_role("button", name="Record refund")).to_have_count(0)
-    _shots(page, "refund-done")
+    shots(page, "refund-done")
 
     read = live.read_checkout(created["id"])
     assert Decimal(str(read["refundedAmount"])) == rupees_decimal(paid), read
@@ -282,7 +255,7 @@ def test_staff_refused_on_key_management(
 ) -> None:
     keys = ApiKey.objects.count()
     page = new_page()
-    _sign_in(page, live, staff, "/admin/credits")
+    sign_in(page, live, staff, "/admin/credits", PASSWORD)
     browser_log.allow(r"status of 403")  # the refusals below, on purpose
     answer = page.goto(f"{live.url}/admin/settings/keys")
     assert answer is not None and answer.status == 403
@@ -340,7 +313,7 @@ def test_review_assign_and_refund_pages_pass_axe_light_and_dark(
     found: dict[str, list[dict[str, Any]]] = {}
     for scheme in ("light", "dark"):
         page = new_page(bypass_csp=True, color_scheme=scheme)
-        _sign_in(page, live, staff, "/admin/credits")
+        sign_in(page, live, staff, "/admin/credits", PASSWORD)
         for path in paths:
             page.goto(f"{live.url}{path}")
             page.add_script_tag(path=str(AXE))

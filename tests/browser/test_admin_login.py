@@ -16,12 +16,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from checkout.storage.users import LoginFailure, User
-from tests.browser.conftest import ARTIFACTS, BrowserLog, LiveGateway
+from tests.browser.conftest import BrowserLog, LiveGateway
+from tests.browser.console import shots
 from tests.conftest import ADMIN_SECRET
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ARTIFACTS / "console"
 EMAIL = "owner@shop.test"
 PASSWORD = "correct horse battery staple"
 
@@ -33,19 +33,6 @@ def no_users(live: LiveGateway) -> Iterator[None]:
     yield
     User.objects.delete()
     LoginFailure.objects.delete()
-
-
-def _shots(page: Page, name: str) -> None:
-    """The page as a phone (360 px) and as a desk (1280 px) shows it."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    assert size is not None
-    for width in (360, 1280):
-        page.set_viewport_size({"width": width, "height": 800})
-        # Nothing sticks out sideways at either width.
-        assert page.evaluate("document.documentElement.scrollWidth") <= width, name
-        page.screenshot(path=str(Path(SHOTS / f"{name}-{width}.png")), full_page=True)
-    page.set_viewport_size(size)
 
 
 def _sign_in(page: Page, password: str) -> None:
@@ -76,18 +63,18 @@ def test_setup_login_wrong_password_then_lockout(
     page.get_by_label("E-mail").fill(EMAIL)
     page.get_by_label("Password (at least 12 characters)").fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
-    _shots(page, "setup")
+    shots(page, "setup")
     page.get_by_role("button", name="Create the owner").click()
     expect(page).to_have_url(f"{live.url}/admin/login")
     expect(page.get_by_role("status")).to_contain_text("The owner account is ready")
     assert User.objects(email=EMAIL, role="owner").count() == 1
 
     page.goto(f"{live.url}/admin/login?next=/admin/settings/users")
-    _shots(page, "login")
+    shots(page, "login")
     _sign_in(page, PASSWORD)
     expect(page).to_have_url(f"{live.url}/admin/settings/users")
     expect(page.get_by_role("cell", name=f"{EMAIL} (you)")).to_be_visible()
-    _shots(page, "users")
+    shots(page, "users")
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{live.url}/admin/login")
     page.goto(f"{live.url}/admin/settings/users")
@@ -96,7 +83,7 @@ def test_setup_login_wrong_password_then_lockout(
     # A wrong password: said plainly, and the field keeps its label.
     _sign_in(page, "not my password at all")
     expect(page.get_by_role("alert")).to_have_text("Wrong e-mail or password.")
-    _shots(page, "wrong-password")
+    shots(page, "wrong-password")
     for attempt in range(4):
         _sign_in(page, f"still not it {attempt}")
         expect(page.get_by_role("alert")).to_have_text("Wrong e-mail or password.")
@@ -109,7 +96,7 @@ def test_setup_login_wrong_password_then_lockout(
     expect(page.get_by_role("alert")).to_have_text(
         "Too many wrong sign-ins. Try again in 15 minutes."
     )
-    _shots(page, "locked")
+    shots(page, "locked")
     page.goto(f"{live.url}/admin/")
     expect(page).to_have_url(f"{live.url}/admin/login?next=/admin/")
     browser_log.assert_clean()
@@ -159,7 +146,7 @@ def test_account_pages_pass_axe_light_and_dark(
             if violations := page.evaluate(RUN_AXE, TAGS):
                 found[f"{name} ({scheme})"] = violations
             if scheme == "light" and name == "totp":
-                _shots(page, "totp")
+                shots(page, "totp")
         page.get_by_role("button", name="Sign out").click()
     assert not found, found
     browser_log.assert_clean()
