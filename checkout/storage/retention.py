@@ -24,7 +24,8 @@ from checkout.storage.models import AuditLog, Nonce, Order, PaymentSession, Wall
 CHECKOUT_FIELDS = ("customer", "email", "deliveryDetails", "ip")
 ORDER_FIELDS = ("email", "deliveryDetails")
 CREDIT_FIELDS = ("payer", "rawText")
-AUDIT_FIELDS = ("ip",)
+# An audit entry's IP, and the e-mail typed at a console sign-in (console_login).
+AUDIT_FIELDS = ("ip", "details__email")
 
 
 @dataclass

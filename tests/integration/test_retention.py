@@ -90,6 +90,13 @@ def snapshot() -> dict[str, Any]:
 def test_purge_erases_exactly_the_personal_fields_of_old_records(store: Store) -> None:
     checkout_at("ORD-OLD-0001", OLD)
     checkout_at("ORD-NEW-0002", RECENT)
+    for at in (OLD, RECENT):
+        AuditLog(
+            action="console_login",
+            ip="198.51.100.9",
+            timestamp=at,
+            details={"email": "meera@shop.test", "user": "usr_1", "outcome": "wrong-password"},
+        ).save()
     repo = PersonalDataStore()
 
     before = snapshot()
@@ -99,7 +106,7 @@ def test_purge_erases_exactly_the_personal_fields_of_old_records(store: Store) -
         "checkouts": 1,
         "orders": 1,
         "credits": 1,
-        "audit": 1,
+        "audit": 2,
         "utrClaims": 1,
         "nonces": 1,
     }
@@ -128,6 +135,10 @@ def test_purge_erases_exactly_the_personal_fields_of_old_records(store: Store) -
     assert not UtrClaim.objects(orderId="ORD-OLD-0001")
     audit = AuditLog.objects.get(orderId="ORD-OLD-0001", action="checkout.completed")
     assert audit.ip is None
+    old_login, new_login = AuditLog.objects(action="console_login").order_by("timestamp")
+    assert old_login.ip is None
+    assert old_login.details == {"user": "usr_1", "outcome": "wrong-password"}
+    assert new_login.details["email"] == "meera@shop.test" and new_login.ip == "198.51.100.9"
     assert Nonce.objects.get(nonce="n-ORD-OLD-0001").ip is None
 
     recent = PaymentSession.objects.get(orderId="ORD-NEW-0002")
