@@ -17,6 +17,7 @@ from typing import Any
 from mongoengine import Document
 
 from checkout.storage.claims import UtrClaim
+from checkout.storage.mail import MailJob
 from checkout.storage.models import AuditLog, Nonce, Order, PaymentSession, WalletCredit
 
 # Per collection: the fields unset on erasure. Checkout notes and delivery details are
@@ -78,6 +79,8 @@ class PersonalDataStore:
         )
         erased.add("audit", _erase(AuditLog, by_order, AUDIT_FIELDS, now, dry_run))
         erased.add("utrClaims", _delete(UtrClaim.objects(**by_order), dry_run))
+        # A receipt still waiting to be sent holds their address: it is not sent at all.
+        erased.add("mails", _delete(MailJob.objects(**by_order), dry_run))
         return erased
 
 

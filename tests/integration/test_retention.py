@@ -10,6 +10,7 @@ from checkout.config import Settings
 from checkout.services import retention
 from checkout.services.ticker import Ticker
 from checkout.storage.claims import UtrClaim
+from checkout.storage.mail import MailJob
 from checkout.storage.models import AuditLog, Nonce, Order, PaymentSession, WalletCredit
 from checkout.storage.retention import PersonalDataStore
 from checkout.storage.store import Store
@@ -155,6 +156,15 @@ def test_purge_erases_exactly_the_personal_fields_of_old_records(store: Store) -
 def test_erase_customer_on_request_only_touches_their_checkouts(store: Store) -> None:
     checkout_at("ORD-ASHA-0001", RECENT, email="Asha@Example.in")
     checkout_at("ORD-RAVI-0002", RECENT, email="ravi@example.in")
+    for order_id, address in (("ORD-ASHA-0001", "Asha@Example.in"), ("ORD-RAVI-0002", "ravi@x.in")):
+        MailJob(
+            key=f"receipt:{order_id}",
+            orderId=order_id,
+            recipient=address,
+            message="To: ...",
+            nextAttemptAt=NOW,
+            createdAt=NOW,
+        ).save()
     repo = PersonalDataStore()
 
     erased = retention.erase_customer(
@@ -162,6 +172,8 @@ def test_erase_customer_on_request_only_touches_their_checkouts(store: Store) ->
     )
 
     assert erased.order_ids == ["ORD-ASHA-0001"]
+    assert erased.counts["mails"] == 1  # her receipt, still waiting, is never sent
+    assert [job.orderId for job in MailJob.objects] == ["ORD-RAVI-0002"]
     assert PaymentSession.objects.get(orderId="ORD-ASHA-0001").customer == {}
     assert WalletCredit.objects.get(key="sms:ORD-ASHA-0001").payer is None
     assert PaymentSession.objects.get(orderId="ORD-RAVI-0002").email == "ravi@example.in"
