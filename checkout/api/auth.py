@@ -71,10 +71,10 @@ def require_merchant() -> Caller:
 
 
 def require_master() -> Caller:
-    """ADMIN_SECRET itself: managing keys is not for the keys it manages."""
+    """ADMIN_SECRET itself: managing keys and console users is not for the keys it manages."""
     caller = require_merchant()
     if caller.key_id != MASTER_KEY_ID:
-        raise Forbidden("Only ADMIN_SECRET may manage API keys")
+        raise Forbidden("Only ADMIN_SECRET may manage API keys and console users")
     return caller
 
 

@@ -41,7 +41,7 @@ ERRORS: dict[int, str] = {
     502: "The wallet provider did not answer",
     503: "The store is unavailable (retry after Retry-After seconds)",
 }
-MASTER_ONLY = "Only ADMIN_SECRET may manage API keys, or a foreign Origin"
+MASTER_ONLY = "Only ADMIN_SECRET may manage API keys and console users, or a foreign Origin"
 _VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
