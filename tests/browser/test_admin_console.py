@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,20 +15,12 @@ from checkout import clock
 from checkout.services import users
 from checkout.storage.models import WalletCredit
 from checkout.storage.users import User
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import BrowserLog, LiveGateway
 from tests.browser.console import shots, sign_in
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-# WCAG 2.1 A and AA, plus axe's best practices (landmarks, headings, page title).
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
-  }));
-}"""
 
 PASSWORD = "correct horse battery staple 7"
 
@@ -141,8 +132,7 @@ def test_today_payments_and_a_checkout_pass_axe_light_and_dark(
             page.locator("details.chart-table").evaluate_all(
                 "nodes => nodes.forEach(n => { n.open = true; })"
             )
-            page.add_script_tag(path=str(AXE))
-            violations: list[dict[str, Any]] = page.evaluate(RUN_AXE, TAGS)
+            violations: list[dict[str, Any]] = axe_violations(page)
             if violations:
                 found[f"{path} ({scheme})"] = violations
     assert not found, found

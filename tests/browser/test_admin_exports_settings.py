@@ -17,20 +17,13 @@ from playwright.sync_api import Page, expect
 from checkout import clock
 from checkout.services import exports, users
 from checkout.storage.users import User
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import BrowserLog, LiveGateway
 from tests.browser.console import shots, sign_in
 from tests.conftest import ADMIN_SECRET
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
-  }));
-}"""
 PASSWORD = "correct horse battery staple 9"
 SETTINGS_PAGES = (
     "/admin/settings",
@@ -149,8 +142,7 @@ def test_owner_sees_a_new_key_once_and_settings_pass_axe(
         sign_in(checked, live, owner, "/admin/settings", PASSWORD)
         for path in SETTINGS_PAGES:
             checked.goto(f"{live.url}{path}")
-            checked.add_script_tag(path=str(AXE))
-            violations: list[dict[str, Any]] = checked.evaluate(RUN_AXE, TAGS)
+            violations: list[dict[str, Any]] = axe_violations(checked)
             if violations:
                 found[f"{path} ({scheme})"] = violations
     assert not found, found

@@ -28,6 +28,7 @@ from checkout.services import exports, users
 from checkout.storage.merchant import ApiKey, WebhookDelivery, WebhookEndpoint
 from checkout.storage.models import AuditLog, Order, PaymentSession, WalletCredit
 from checkout.storage.users import LoginFailure, User
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import BrowserLog, LiveGateway, Site
 from tests.browser.console import shots, sign_in
 from tests.conftest import AUTH
@@ -274,17 +275,6 @@ def test_staff_refused_on_key_management(
     browser_log.assert_clean()
 
 
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-# WCAG 2.1 A and AA, plus axe's best practices (landmarks, headings, page title).
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
-  }));
-}"""
-
-
 def test_review_assign_and_refund_pages_pass_axe_light_and_dark(
     live: LiveGateway,
     new_page: Callable[..., Page],
@@ -316,8 +306,7 @@ def test_review_assign_and_refund_pages_pass_axe_light_and_dark(
         sign_in(page, live, staff, "/admin/credits", PASSWORD)
         for path in paths:
             page.goto(f"{live.url}{path}")
-            page.add_script_tag(path=str(AXE))
-            violations: list[dict[str, Any]] = page.evaluate(RUN_AXE, TAGS)
+            violations: list[dict[str, Any]] = axe_violations(page)
             if violations:
                 found[f"{path} ({scheme})"] = violations
     assert not found, found

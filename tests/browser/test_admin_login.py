@@ -9,13 +9,13 @@ every later console test).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from checkout.storage.users import LoginFailure, User
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import BrowserLog, LiveGateway
 from tests.browser.console import shots
 from tests.conftest import ADMIN_SECRET
@@ -102,16 +102,6 @@ def test_setup_login_wrong_password_then_lockout(
     browser_log.assert_clean()
 
 
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
-  }));
-}"""
-
-
 def test_account_pages_pass_axe_light_and_dark(
     live: LiveGateway,
     new_page: Callable[..., Page],
@@ -125,8 +115,7 @@ def test_account_pages_pass_axe_light_and_dark(
         pages = [("setup", "/admin/setup"), ("login", "/admin/login")]
         for name, path in pages:
             page.goto(f"{live.url}{path}")
-            page.add_script_tag(path=str(AXE))
-            if violations := page.evaluate(RUN_AXE, TAGS):
+            if violations := axe_violations(page):
                 found[f"{name} ({scheme})"] = violations
         page.goto(f"{live.url}/admin/setup")
         page.get_by_label("ADMIN_SECRET").fill(ADMIN_SECRET)
@@ -142,8 +131,7 @@ def test_account_pages_pass_axe_light_and_dark(
             ("setup-done", "/admin/setup"),
         ]:
             page.goto(f"{live.url}{path}")
-            page.add_script_tag(path=str(AXE))
-            if violations := page.evaluate(RUN_AXE, TAGS):
+            if violations := axe_violations(page):
                 found[f"{name} ({scheme})"] = violations
             if scheme == "light" and name == "totp":
                 shots(page, "totp")

@@ -8,30 +8,20 @@ context that bypasses the page's CSP, so the pages themselves need no exception.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import ARTIFACTS, BrowserLog, LiveGateway, phone_screenshot
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 SHOTS = ARTIFACTS / "customer-pages"
 # Every language with a catalogue (translations/): a third one is added here too.
 LANGUAGES = ("en", "hi")
 SCHEMES = ("light", "dark")
-# WCAG 2.1 A and AA, plus axe's best practices (landmarks, headings, page title).
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
-  }));
-}"""
 
 
 def _states(live: LiveGateway) -> dict[str, str]:
@@ -57,8 +47,7 @@ def _states(live: LiveGateway) -> dict[str, str]:
 
 
 def _axe(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    violations: list[dict[str, Any]] = page.evaluate(RUN_AXE, TAGS)
+    violations: list[dict[str, Any]] = axe_violations(page)
     return violations
 
 

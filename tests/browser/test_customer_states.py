@@ -23,25 +23,18 @@ from playwright.sync_api import Page, expect
 
 from checkout.services import checkouts, links
 from checkout.storage.models import PaymentSession
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import ARTIFACTS, BrowserLog, LiveGateway, phone_screenshot
-from tests.browser.test_customer_pages_a11y import LANGUAGES, TAGS
+from tests.browser.test_customer_pages_a11y import LANGUAGES
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 SHOTS = ARTIFACTS / "customer-pages"
 DEVANAGARI_FONT = Path("/usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf")
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 CSRF = re.compile(r'name="csrf_token"[^>]*\bvalue="([^"]+)"')
 # What Chromium logs for the 429 and the 503 this test asks for on purpose.
 REFUSED = r"Failed to load resource: the server responded with a status of (429|503)"
-
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
-  }));
-}"""
 
 
 class Shots:
@@ -59,11 +52,9 @@ class Shots:
             assert DEVANAGARI.search(page.locator("main, body").first.inner_text()), state
         else:
             assert not DEVANAGARI.search(heading), (state, heading)
-        if not page.evaluate("typeof window.axe !== 'undefined'"):
-            page.add_script_tag(path=str(AXE))
         for scheme in ("dark", "light"):
             page.emulate_media(color_scheme=scheme)
-            violations: list[dict[str, Any]] = page.evaluate(RUN_AXE, TAGS)
+            violations: list[dict[str, Any]] = axe_violations(page)
             if violations:
                 self.found[f"{state} ({self.language}, {scheme})"] = violations
         path = SHOTS / f"{state}-{self.language}.png"
